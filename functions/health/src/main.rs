@@ -1,0 +1,8 @@
+use std::process::ExitCode;
+
+use shared::config::Function;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    shared::run_function(Function::Health, folio_health::router).await
+}

@@ -1,0 +1,55 @@
+//! `folio-local`: every function's routes on one port, for running folio on a
+//! laptop without Docker (see `scripts/dev.sh`).
+//!
+//! `folio-local`              serve everything on $PORT (default 8000)
+//! `folio-local token SUB`    print a one-day HS256 token for SUB, signed with JWT_SECRET_KEY
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use axum::Router;
+use shared::AppState;
+use shared::config::Function;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        [] => shared::run_function(Function::Local, routes).await,
+        ["token", sub] => print_token(sub),
+        _ => {
+            eprintln!("usage: folio-local [token SUBJECT]");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn routes(state: AppState) -> Router {
+    Router::new()
+        .merge(folio_health::router(state.clone()))
+        .merge(folio_ocr::router(state.clone()))
+        .merge(folio_quiz::router(state.clone()))
+        .merge(folio_worker_tick::router(state))
+}
+
+fn print_token(sub: &str) -> ExitCode {
+    let Ok(secret) = std::env::var("JWT_SECRET_KEY") else {
+        eprintln!("folio-local token: JWT_SECRET_KEY is not set");
+        return ExitCode::from(2);
+    };
+    match shared::auth::mint_hs256(&secret, sub, Duration::from_secs(24 * 3600)) {
+        Ok(token) => {
+            println!("{token}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("folio-local token: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

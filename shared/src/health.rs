@@ -1,0 +1,122 @@
+//! Readiness: can this deployment serve? Postgres is required (down ⇒ 503
+//! "down"); Redis is an accelerator (down ⇒ 200 "degraded"). Every check is
+//! bounded by `READINESS_TIMEOUT_SECS`, so the answer comes within 2 s even
+//! when a dependency hangs. Nothing here prints a URL or a secret.
+
+use std::time::{Duration, Instant};
+
+use axum::http::StatusCode;
+use serde::Serialize;
+
+use crate::state::AppState;
+
+#[derive(Debug, Serialize)]
+pub struct Readiness {
+    pub status: &'static str,
+    pub checks: Checks,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Checks {
+    pub postgres: PostgresCheck,
+    pub redis: RedisCheck,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PostgresCheck {
+    pub ok: bool,
+    pub latency_ms: f64,
+    pub schema_version: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RedisCheck {
+    pub ok: bool,
+    pub latency_ms: f64,
+    pub backend: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Runs every check concurrently and sums them up.
+pub async fn readiness(state: &AppState) -> (StatusCode, Readiness) {
+    let limit = state.config.readiness_timeout;
+    let (postgres, redis) = tokio::join!(check_postgres(state, limit), check_redis(state, limit));
+    let (code, status) = if !postgres.ok {
+        (StatusCode::SERVICE_UNAVAILABLE, "down")
+    } else if !redis.ok {
+        (StatusCode::OK, "degraded")
+    } else {
+        (StatusCode::OK, "ok")
+    };
+    (
+        code,
+        Readiness {
+            status,
+            checks: Checks { postgres, redis },
+        },
+    )
+}
+
+fn millis(started: Instant) -> f64 {
+    (started.elapsed().as_secs_f64() * 1000.0 * 10.0).round() / 10.0
+}
+
+async fn check_postgres(state: &AppState, limit: Duration) -> PostgresCheck {
+    let started = Instant::now();
+    let outcome = tokio::time::timeout(limit, crate::db::schema_version(&state.db)).await;
+    let latency_ms = millis(started);
+    match outcome {
+        Ok(Ok(schema_version)) => PostgresCheck {
+            ok: true,
+            latency_ms,
+            schema_version,
+            error: None,
+        },
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readiness: postgres failed");
+            let error = match e {
+                sqlx::Error::PoolTimedOut => "timed out waiting for a connection",
+                sqlx::Error::Io(_) => "cannot connect",
+                sqlx::Error::Tls(_) => "TLS handshake failed",
+                sqlx::Error::Database(_) => "the server refused the query",
+                _ => "unavailable",
+            };
+            PostgresCheck {
+                ok: false,
+                latency_ms,
+                schema_version: None,
+                error: Some(error.into()),
+            }
+        }
+        Err(_) => PostgresCheck {
+            ok: false,
+            latency_ms,
+            schema_version: None,
+            error: Some(format!("no answer within {} ms", limit.as_millis())),
+        },
+    }
+}
+
+async fn check_redis(state: &AppState, limit: Duration) -> RedisCheck {
+    let started = Instant::now();
+    let backend = state.kv.backend();
+    let outcome = tokio::time::timeout(limit, state.kv.ping()).await;
+    let latency_ms = millis(started);
+    let error = match outcome {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readiness: redis failed");
+            Some(e.to_string())
+        }
+        Err(_) => Some(format!("no answer within {} ms", limit.as_millis())),
+    };
+    RedisCheck {
+        ok: error.is_none(),
+        latency_ms,
+        backend,
+        error,
+    }
+}

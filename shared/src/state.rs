@@ -1,0 +1,46 @@
+//! What every handler can reach: configuration, the Postgres pool, the Redis
+//! handle and the authenticator. Built once per cold start, never per request.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use sqlx::PgPool;
+
+use crate::auth::{AuthState, Authenticator};
+use crate::config::Config;
+use crate::kv::Kv;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: PgPool,
+    pub kv: Kv,
+    pub auth: Option<Arc<Authenticator>>,
+}
+
+impl AppState {
+    /// Prepares every client without touching the network, so a cold start
+    /// stays fast and a dependency that is down is reported, not fatal.
+    pub fn new(config: Config) -> anyhow::Result<AppState> {
+        let db = crate::db::pool(&config.database)?;
+        let kv = Kv::from_config(&config.redis)?;
+        let auth = config
+            .jwt
+            .as_ref()
+            .map(Authenticator::new)
+            .transpose()?
+            .map(Arc::new);
+        Ok(AppState {
+            config: Arc::new(config),
+            db,
+            kv,
+            auth,
+        })
+    }
+}
+
+impl FromRef<AppState> for AuthState {
+    fn from_ref(state: &AppState) -> Self {
+        AuthState(state.auth.clone())
+    }
+}
