@@ -6,8 +6,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
+use sqlx::ConnectOptions;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgSslMode};
-use sqlx::{ConnectOptions, Connection};
 
 use crate::config::{DatabaseConfig, is_loopback_host};
 
@@ -56,29 +56,33 @@ pub fn pool(config: &DatabaseConfig) -> anyhow::Result<PgPool> {
 pub async fn migrate(config: &DatabaseConfig, wait: Duration) -> anyhow::Result<i64> {
     let url = config.direct_url.as_ref().unwrap_or(&config.url);
     let options = connect_options(url, config)?;
+    // One connection, held by the migrator for the whole run (its lock is
+    // per session).
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(
+            config
+                .connect_timeout
+                .min(wait)
+                .max(Duration::from_millis(200)),
+        )
+        .connect_lazy_with(options);
     let started = std::time::Instant::now();
     let mut delay = Duration::from_millis(200);
-    let mut conn = loop {
-        match tokio::time::timeout(config.connect_timeout, options.connect()).await {
-            Ok(Ok(conn)) => break conn,
-            Ok(Err(e)) if started.elapsed() < wait => {
+    loop {
+        match pool.acquire().await {
+            Ok(_) => break,
+            Err(e) if started.elapsed() < wait => {
                 tracing::warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "database not reachable yet");
             }
-            Err(_) if started.elapsed() < wait => {
-                tracing::warn!(
-                    retry_in_ms = delay.as_millis() as u64,
-                    "database connect timed out"
-                );
-            }
-            Ok(Err(e)) => anyhow::bail!("cannot connect to the database for migrations: {e}"),
-            Err(_) => anyhow::bail!("cannot connect to the database for migrations: timed out"),
+            Err(e) => anyhow::bail!("cannot connect to the database for migrations: {e}"),
         }
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(Duration::from_secs(3));
-    };
-    MIGRATOR.run(&mut conn).await?;
-    let version = schema_version_on(&mut conn).await?.unwrap_or(0);
-    conn.close().await.ok();
+    }
+    MIGRATOR.run(&pool).await?;
+    let version = schema_version(&pool).await?.unwrap_or(0);
+    pool.close().await;
     tracing::info!(schema_version = version, "migrations applied");
     Ok(version)
 }

@@ -10,6 +10,7 @@ pub mod kv;
 pub mod serve;
 pub mod state;
 pub mod telemetry;
+pub mod testing;
 
 pub use error::{Error, Result};
 pub use serve::serve;

@@ -1,0 +1,105 @@
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use shared::config::Function;
+use shared::testing::TestApp;
+
+async fn app(extra: &[(&str, &str)]) -> TestApp {
+    TestApp::spawn(Function::Health, extra, |state| {
+        Router::new()
+            .route(
+                "/health/ready",
+                axum::routing::get(|axum::extract::State(state): axum::extract::State<shared::AppState>| async move {
+                    let (status, body) = shared::health::readiness(&state).await;
+                    (status, axum::Json(body))
+                }),
+            )
+            .with_state(state)
+    })
+    .await
+}
+
+#[tokio::test]
+async fn ready_reports_both_stores_and_the_schema_version() {
+    let app = app(&[]).await;
+    let r = app.get("/health/ready", None).await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    assert_eq!(r.json["status"], "ok");
+    assert_eq!(r.json["checks"]["postgres"]["ok"], true);
+    let newest = shared::db::MIGRATOR.iter().map(|m| m.version).max();
+    assert_eq!(
+        r.json["checks"]["postgres"]["schema_version"].as_i64(),
+        newest
+    );
+    assert_eq!(r.json["checks"]["redis"]["ok"], true);
+    assert_eq!(r.json["checks"]["redis"]["backend"], "tcp");
+    assert!(r.json["checks"]["redis"]["latency_ms"].as_f64().is_some());
+}
+
+#[tokio::test]
+async fn postgres_down_is_503_down_and_redis_down_is_200_degraded_within_two_seconds() {
+    let down = app(&[
+        ("DATABASE_URL", "postgres://folio:hunter2@127.0.0.1:1/x"),
+        ("DATABASE_ACQUIRE_TIMEOUT_SECS", "5"),
+    ])
+    .await;
+    let started = Instant::now();
+    let r = down.get("/health/ready", None).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(r.status, 503);
+    assert_eq!(r.json["status"], "down");
+    assert_eq!(r.json["checks"]["postgres"]["ok"], false);
+
+    let degraded = app(&[("REDIS_URL", "redis://:hunter2@127.0.0.1:1")]).await;
+    let started = Instant::now();
+    let r = degraded.get("/health/ready", None).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json["status"], "degraded");
+    assert_eq!(r.json["checks"]["redis"]["ok"], false);
+    assert_eq!(r.json["checks"]["postgres"]["ok"], true);
+    for body in [String::from_utf8_lossy(&r.bytes).into_owned()] {
+        assert!(
+            !body.contains("hunter2")
+                && !body.contains("redis://")
+                && !body.contains("postgres://")
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_hanging_postgres_is_cut_off_by_the_readiness_timeout() {
+    // A server that accepts connections and never answers.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = silent.local_addr().expect("addr").port();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            held.push(socket);
+        }
+    });
+    let url = format!("postgres://u:p@127.0.0.1:{port}/x");
+    let app = app(&[
+        ("DATABASE_URL", &url),
+        ("DATABASE_ACQUIRE_TIMEOUT_SECS", "30"),
+    ])
+    .await;
+    let started = Instant::now();
+    let r = app.get("/health/ready", None).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(r.status, 503);
+}
