@@ -4,4 +4,3 @@
 mod db;
 mod kv;
 mod middleware;
-mod readiness;

@@ -1,22 +1,10 @@
 use std::time::{Duration, Instant};
 
-use axum::Router;
 use shared::config::Function;
 use shared::testing::TestApp;
 
 async fn app(extra: &[(&str, &str)]) -> TestApp {
-    TestApp::spawn(Function::Health, extra, |state| {
-        Router::new()
-            .route(
-                "/health/ready",
-                axum::routing::get(|axum::extract::State(state): axum::extract::State<shared::AppState>| async move {
-                    let (status, body) = shared::health::readiness(&state).await;
-                    (status, axum::Json(body))
-                }),
-            )
-            .with_state(state)
-    })
-    .await
+    TestApp::spawn(Function::Health, extra, folio_health::router).await
 }
 
 #[tokio::test]
