@@ -1,6 +1,7 @@
 //! Integration tests of the shared foundation against the real Postgres and
 //! Redis on this machine.
 
+mod auth;
 mod db;
 mod kv;
 mod middleware;

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The whole test suite, the same command CI runs (.ci/run):
+#   1. installs what is missing (scripts/install-deps.sh),
+#   2. finds or starts Postgres and Redis (scripts/services.sh),
+#   3. checks formatting and lints, builds everything, runs every test
+#      (unit, integration, end-to-end, compose check) with cargo-nextest.
+#
+# Extra arguments go to nextest (e.g. `scripts/test.sh -E 'test(ocr)'`).
+# FOLIO_SKIP_LINT=1 skips fmt and clippy.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+bash scripts/install-deps.sh
+[[ -d $HOME/.cargo/bin ]] && export PATH=$HOME/.cargo/bin:$PATH
+eval "$(bash scripts/services.sh)"
+
+export TEST_DATABASE_URL=$DATABASE_URL
+export TEST_REDIS_URL=$REDIS_URL
+# Tesseract must be single-threaded per engine before any process starts.
+export OMP_THREAD_LIMIT=1
+[[ -f $HOME/.local/lib/libpdfium.so && ! -f /usr/local/lib/libpdfium.so ]] && export PDFIUM_LIB_PATH=$HOME/.local/lib/libpdfium.so
+# Builds outlive the checkout: CI clones afresh each run.
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/folio/target}
+export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+
+# Databases left behind by a killed run.
+psql "$TEST_DATABASE_URL" -Atqc "SELECT datname FROM pg_database WHERE datname LIKE 'folio\_test\_%' OR datname LIKE 'folio\_e2e\_%'" 2>/dev/null |
+  while read -r db; do psql "$TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 || true; done
+
+if ! command -v cargo-nextest >/dev/null; then
+  echo "test: installing cargo-nextest" >&2
+  cargo install --locked cargo-nextest >&2
+fi
+
+if [[ ${FOLIO_SKIP_LINT:-} != 1 ]]; then
+  cargo fmt --all -- --check
+  cargo clippy --workspace --all-targets --locked -- -D warnings
+fi
+cargo nextest run --workspace --locked --profile ci "$@"
