@@ -16,5 +16,5 @@ bin=$CARGO_TARGET_DIR/release
 export JWT_SECRET_KEY=bench-secret-bench-secret-bench-secret
 export WORKER_TICK_TOKEN=bench-tick-token-123
 export OMP_THREAD_LIMIT=1 RUST_LOG=warn
-echo "cold start, $(nproc) cores, $(date -u +%Y-%m-%d)"
+echo "cold start, $(getconf _NPROCESSORS_ONLN) cores, $(date -u +%Y-%m-%d), load average $(cut -d" " -f1 /proc/loadavg)"
 "$bin/folio-coldstart" --runs "$runs" "$bin/health" "$bin/ocr" "$bin/quiz" "$bin/worker-tick"
