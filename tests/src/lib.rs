@@ -82,10 +82,10 @@ impl Running {
                     self.output()
                 );
             }
-            if let Ok(r) = client.get(self.url("/health")).send().await {
-                if r.status() == 200 {
-                    return;
-                }
+            if let Ok(r) = client.get(self.url("/health")).send().await
+                && r.status() == 200
+            {
+                return;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }

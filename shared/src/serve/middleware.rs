@@ -39,10 +39,10 @@ fn request_id_from(headers: &HeaderMap) -> String {
         return id;
     }
     // Cloud Run: "TRACE_ID/SPAN_ID;o=1" -> TRACE_ID
-    if let Some(id) = headers.get("x-cloud-trace-context").and_then(usable) {
-        if let Some(trace) = id.split('/').next().filter(|t| !t.is_empty()) {
-            return trace.to_owned();
-        }
+    if let Some(id) = headers.get("x-cloud-trace-context").and_then(usable)
+        && let Some(trace) = id.split('/').next().filter(|t| !t.is_empty())
+    {
+        return trace.to_owned();
     }
     // AWS: "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=...;Sampled=1" -> Root value
     if let Some(id) = headers.get("x-amzn-trace-id").and_then(usable) {

@@ -24,13 +24,23 @@ async fn a_valid_bearer_token_reaches_the_handler_as_its_subject() {
 #[tokio::test]
 async fn missing_or_bad_tokens_are_401_problems_with_www_authenticate() {
     let app = app().await;
-    for header in [None, Some("Basic YWxpY2U6cHc="), Some("Bearer "), Some("Bearer not.a.jwt")] {
+    for header in [
+        None,
+        Some("Basic YWxpY2U6cHc="),
+        Some("Bearer "),
+        Some("Bearer not.a.jwt"),
+    ] {
         let mut request = http::Request::get("/v1/me");
         if let Some(h) = header {
             request = request.header("authorization", h);
         }
-        let r = app.call(request.body(axum::body::Body::empty()).expect("request")).await;
+        let r = app
+            .call(request.body(axum::body::Body::empty()).expect("request"))
+            .await;
         r.assert_problem(401, "unauthorized");
-        assert_eq!(r.headers["www-authenticate"], "Bearer error=\"invalid_token\"", "{header:?}");
+        assert_eq!(
+            r.headers["www-authenticate"], "Bearer error=\"invalid_token\"",
+            "{header:?}"
+        );
     }
 }
