@@ -37,4 +37,7 @@ if [[ ${FOLIO_SKIP_LINT:-} != 1 ]]; then
   cargo fmt --all -- --check
   cargo clippy --workspace --all-targets --locked -- -D warnings
 fi
+# The end-to-end tests start the real binaries: build them first (cargo builds
+# only the tested package's own binaries for its tests).
+cargo build --workspace --bins --locked
 cargo nextest run --workspace --locked --profile ci "$@"

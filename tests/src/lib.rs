@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-/// The path of a workspace binary built beside this test (`cargo test` and
-/// `cargo nextest` build every workspace binary before running tests).
+/// The path of a workspace binary built beside this test. Cargo builds only the
+/// tested package's own binaries, so `scripts/test.sh` builds them all first.
 pub fn binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("current exe");
     // target/<profile>/deps/e2e-<hash> → target/<profile>/<name>
@@ -20,7 +20,7 @@ pub fn binary(name: &str) -> PathBuf {
     let path = dir.join(name);
     assert!(
         path.exists(),
-        "{} is not built; run the suite through `cargo nextest run --workspace`",
+        "{} is not built; build the binaries first: `cargo build --workspace --bins` (scripts/test.sh does)",
         path.display()
     );
     path
