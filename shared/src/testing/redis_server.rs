@@ -38,29 +38,7 @@ impl RedisServer {
         let port = free_port()?;
         let dir = std::env::temp_dir().join(format!("folio-redis-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir)?;
-        let mut cmd = Command::new(redis_server_binary());
-        cmd.args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .arg("--dir")
-            .arg(&dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        match tls {
-            None => {
-                cmd.args(["--port", &port.to_string()]);
-            }
-            Some(files) => {
-                cmd.args(["--port", "0", "--tls-port", &port.to_string()])
-                    .arg("--tls-cert-file")
-                    .arg(&files.cert)
-                    .arg("--tls-key-file")
-                    .arg(&files.key)
-                    .arg("--tls-ca-cert-file")
-                    .arg(&files.ca)
-                    .args(["--tls-auth-clients", "no"]);
-            }
-        }
-        let child = cmd
+        let child = base_command(port, &dir, tls)
             .spawn()
             .map_err(|e| anyhow::anyhow!("cannot start redis-server: {e}"))?;
         let mut server = RedisServer {
@@ -114,15 +92,7 @@ impl RedisServer {
     pub fn restart(&mut self) -> anyhow::Result<()> {
         anyhow::ensure!(!self.tls, "restart is for plaintext servers");
         self.kill();
-        let child = Command::new(redis_server_binary())
-            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .args(["--port", &self.port.to_string()])
-            .arg("--dir")
-            .arg(&self.dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()?;
+        let child = base_command(self.port, &self.dir, None).spawn()?;
         self.child = Some(child);
         self.wait_until_listening()
     }
@@ -137,6 +107,33 @@ impl Drop for RedisServer {
         self.kill();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// The command line for a server on `port` keeping nothing on disk.
+fn base_command(port: u16, dir: &Path, tls: Option<&TlsFiles>) -> Command {
+    let mut cmd = Command::new(redis_server_binary());
+    cmd.args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        .arg("--dir")
+        .arg(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    match tls {
+        None => {
+            cmd.args(["--port", &port.to_string()]);
+        }
+        Some(files) => {
+            cmd.args(["--port", "0", "--tls-port", &port.to_string()])
+                .arg("--tls-cert-file")
+                .arg(&files.cert)
+                .arg("--tls-key-file")
+                .arg(&files.key)
+                .arg("--tls-ca-cert-file")
+                .arg(&files.ca)
+                .args(["--tls-auth-clients", "no"]);
+        }
+    }
+    cmd
 }
 
 /// `REDIS_SERVER_BIN`, else `redis-server` from `PATH`.
