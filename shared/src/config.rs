@@ -67,6 +67,7 @@ pub struct Config {
     pub port: u16,
     pub database: DatabaseConfig,
     pub redis: RedisConfig,
+    pub rate_limit: RateLimitConfig,
     pub jwt: Option<JwtConfig>,
     pub worker_tick_token: Option<SecretString>,
     pub auto_migrate: bool,
@@ -104,6 +105,17 @@ pub struct RedisConfig {
     pub response_timeout: Duration,
     /// Extra PEM CA bundle trusted for `rediss://` beside the public roots.
     pub tls_ca_file: Option<String>,
+    /// Largest serialized value cache-aside writes; bigger ones are served, not cached.
+    pub cache_max_value_bytes: usize,
+}
+
+/// Per-minute limits per caller and route family (0 switches a family's limit off).
+#[derive(Debug, Clone)]
+pub struct RateLimitConfig {
+    pub ocr_per_min: u32,
+    pub quiz_per_min: u32,
+    /// With Redis down: `true` lets requests through (logged), `false` answers 503.
+    pub fail_open: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -160,6 +172,11 @@ impl Config {
         let allow_insecure_transport = env.parse_or("ALLOW_INSECURE_TRANSPORT", false);
         let database = database_config(&mut env, allow_insecure_transport);
         let redis = redis_config(&mut env, allow_insecure_transport);
+        let rate_limit = RateLimitConfig {
+            ocr_per_min: env.parse_or("RATE_LIMIT_OCR_PER_MIN", 10),
+            quiz_per_min: env.parse_or("RATE_LIMIT_QUIZ_PER_MIN", 5),
+            fail_open: env.parse_or("RATE_LIMIT_FAIL_OPEN", true),
+        };
         let jwt = jwt_config(&mut env, function.needs_jwt());
         let worker_tick_token = env.secret("WORKER_TICK_TOKEN");
         if function.needs_tick_token() {
@@ -187,6 +204,7 @@ impl Config {
             port,
             database,
             redis,
+            rate_limit,
             jwt,
             worker_tick_token,
             auto_migrate: env.parse_or("AUTO_MIGRATE", false),
@@ -306,6 +324,7 @@ fn redis_config(env: &mut Env, allow_insecure_transport: bool) -> RedisConfig {
         connect_timeout: env.seconds_or("REDIS_CONNECT_TIMEOUT_SECS", 2.0),
         response_timeout: env.seconds_or("REDIS_RESPONSE_TIMEOUT_SECS", 1.0),
         tls_ca_file: env.string("REDIS_TLS_CA_FILE"),
+        cache_max_value_bytes: env.parse_or("REDIS_CACHE_MAX_VALUE_BYTES", 1024 * 1024),
     }
 }
 

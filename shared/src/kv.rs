@@ -1,12 +1,22 @@
 //! Redis, the accelerator: one `Kv` handle over interchangeable transports
-//! (TCP through the `redis` crate; Upstash REST lives beside it). Redis is never
-//! the only copy of anything a user would miss, so callers treat every
-//! `KvError` as "serve uncached".
+//! (TCP through the `redis` crate, or Upstash's REST protocol), chosen by
+//! configuration alone. Redis is never the only copy of anything a user would
+//! miss, so callers treat every `KvError` as "serve uncached".
 //!
 //! Keys and channels get the configured prefix here, in one place, so no key
 //! escapes it (tests run side by side on one server with a prefix each).
+//! Built on top: scripts (`script`), cache-aside (`cache`), counters and
+//! pub/sub notices (`counters`, `notify`).
 
+pub mod cache;
+pub mod counters;
+pub(crate) mod degraded;
+pub mod notify;
+mod rest;
+pub mod script;
 mod tcp;
+mod tls;
+mod types;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,89 +25,11 @@ use async_trait::async_trait;
 
 use crate::config::{RedisBackend, RedisConfig};
 
+pub use cache::{CacheStatus, Cached};
+pub use rest::RestTransport;
+pub use script::Script;
 pub use tcp::TcpTransport;
-
-/// One command: its words, binary-safe.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cmd {
-    pub args: Vec<Vec<u8>>,
-}
-
-impl Cmd {
-    pub fn new(name: &str) -> Self {
-        Cmd {
-            args: vec![name.as_bytes().to_vec()],
-        }
-    }
-
-    pub fn arg(mut self, arg: impl AsRef<[u8]>) -> Self {
-        self.args.push(arg.as_ref().to_vec());
-        self
-    }
-
-    pub fn name(&self) -> String {
-        self.args
-            .first()
-            .map(|n| String::from_utf8_lossy(n).to_ascii_uppercase())
-            .unwrap_or_default()
-    }
-}
-
-/// A reply, independent of the transport that carried it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reply {
-    Nil,
-    Int(i64),
-    Bytes(Vec<u8>),
-    /// A simple status such as `OK` or `PONG`.
-    Status(String),
-    Array(Vec<Reply>),
-}
-
-impl Reply {
-    pub fn into_bytes(self) -> Option<Vec<u8>> {
-        match self {
-            Reply::Bytes(b) => Some(b),
-            Reply::Status(s) => Some(s.into_bytes()),
-            Reply::Int(i) => Some(i.to_string().into_bytes()),
-            Reply::Nil | Reply::Array(_) => None,
-        }
-    }
-
-    pub fn as_int(&self) -> Option<i64> {
-        match self {
-            Reply::Int(i) => Some(*i),
-            Reply::Bytes(b) => std::str::from_utf8(b).ok()?.parse().ok(),
-            Reply::Status(s) => s.parse().ok(),
-            Reply::Nil | Reply::Array(_) => None,
-        }
-    }
-}
-
-/// Why a Redis call failed. Never carries a URL, password or token.
-#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
-pub enum KvError {
-    /// No Redis is configured.
-    #[error("redis is not configured")]
-    Disabled,
-    /// Could not reach the server in time (down, refused, timed out, TLS failed).
-    #[error("redis is unavailable: {0}")]
-    Unavailable(String),
-    /// The server answered with an error (`NOSCRIPT`, `OOM`, wrong type…).
-    #[error("redis error: {0}")]
-    Server(String),
-    /// The answer could not be understood.
-    #[error("redis protocol error: {0}")]
-    Protocol(String),
-}
-
-impl KvError {
-    /// Redis refuses writes when full (`OOM`, or Upstash's limits): treated
-    /// like "down" by callers, never a 5xx.
-    pub fn is_no_script(&self) -> bool {
-        matches!(self, KvError::Server(m) if m.starts_with("NOSCRIPT"))
-    }
-}
+pub use types::{Cmd, KvError, Reply};
 
 /// A way to send commands to Redis. Implementations apply no key prefix.
 #[async_trait]
@@ -116,11 +48,13 @@ pub trait Transport: Send + Sync + 'static {
     ) -> Result<Vec<Result<Reply, KvError>>, KvError>;
 }
 
-/// The handle every function holds. Cheap to clone.
+/// The handle every function holds. Cheap to clone; clones share the
+/// transport and the in-process cache state.
 #[derive(Clone)]
 pub struct Kv {
     transport: Option<Arc<dyn Transport>>,
     prefix: Arc<str>,
+    cache: Arc<cache::CacheState>,
 }
 
 impl std::fmt::Debug for Kv {
@@ -132,36 +66,50 @@ impl std::fmt::Debug for Kv {
     }
 }
 
+/// The largest value cache-aside writes when no configuration says otherwise.
+pub const DEFAULT_CACHE_MAX_VALUE_BYTES: usize = 1024 * 1024;
+
 impl Kv {
-    /// Builds the handle the configuration asks for. Connects lazily.
+    /// Builds the handle the configuration asks for: TCP for `REDIS_URL`,
+    /// REST for `UPSTASH_REDIS_REST_URL` + `_TOKEN`. Connects lazily.
     pub fn from_config(config: &RedisConfig) -> anyhow::Result<Kv> {
         let transport: Option<Arc<dyn Transport>> = match &config.backend {
             RedisBackend::Tcp { url } => Some(Arc::new(TcpTransport::new(url, config)?)),
-            RedisBackend::Rest { .. } => {
-                anyhow::bail!("the Upstash REST backend is not available in this build")
+            RedisBackend::Rest { url, token } => {
+                Some(Arc::new(RestTransport::new(url, token, config)?))
             }
             RedisBackend::Disabled => None,
         };
         Ok(Kv {
             transport,
             prefix: config.key_prefix.clone().into(),
+            cache: Arc::new(cache::CacheState::new(config.cache_max_value_bytes)),
         })
     }
 
-    /// A handle over any transport (tests, emulators).
+    /// A handle over any transport (tests, emulators, benchmarks).
     pub fn with_transport(transport: Arc<dyn Transport>, prefix: &str) -> Kv {
         Kv {
             transport: Some(transport),
             prefix: prefix.into(),
+            cache: Arc::new(cache::CacheState::new(DEFAULT_CACHE_MAX_VALUE_BYTES)),
         }
     }
 
-    /// A handle that has no Redis: every call fails with `KvError::Disabled`.
+    /// A handle that has no Redis: every call fails with `KvError::Disabled`
+    /// (cache-aside then runs every loader; see `cache`).
     pub fn disabled() -> Kv {
         Kv {
             transport: None,
             prefix: "".into(),
+            cache: Arc::new(cache::CacheState::new(DEFAULT_CACHE_MAX_VALUE_BYTES)),
         }
+    }
+
+    /// The same handle with another cap on cached values.
+    pub fn with_cache_max_value_bytes(mut self, max: usize) -> Kv {
+        self.cache = Arc::new(cache::CacheState::new(max));
+        self
     }
 
     pub fn backend(&self) -> &'static str {
@@ -181,12 +129,17 @@ impl Kv {
         self.transport.as_ref().ok_or(KvError::Disabled)
     }
 
-    /// Sends already prefixed commands in one round trip.
+    /// Sends already prefixed commands in one round trip. Over REST a
+    /// non-atomic pipeline is one HTTP request (`/pipeline`) and an atomic one
+    /// goes to `/multi-exec`.
     pub async fn pipeline(
         &self,
         cmds: &[Cmd],
         atomic: bool,
     ) -> Result<Vec<Result<Reply, KvError>>, KvError> {
+        if cmds.is_empty() {
+            return Ok(Vec::new());
+        }
         self.transport()?.pipeline(cmds, atomic).await
     }
 
@@ -230,34 +183,54 @@ impl Kv {
         for key in keys {
             cmd = cmd.arg(self.key(key));
         }
-        self.query(cmd)
-            .await?
-            .as_int()
-            .ok_or_else(|| KvError::Protocol("DEL answered no integer".into()))
+        int(self.query(cmd).await?, "DEL")
     }
 
     pub async fn incr_by(&self, key: &str, by: i64) -> Result<i64, KvError> {
-        self.query(Cmd::new("INCRBY").arg(self.key(key)).arg(by.to_string()))
-            .await?
-            .as_int()
-            .ok_or_else(|| KvError::Protocol("INCRBY answered no integer".into()))
+        let cmd = Cmd::new("INCRBY").arg(self.key(key)).arg(by.to_string());
+        int(self.query(cmd).await?, "INCRBY")
     }
 
     /// Remaining time to live; `None` when the key is missing or has none.
     pub async fn ttl(&self, key: &str) -> Result<Option<Duration>, KvError> {
-        let ms = self
-            .query(Cmd::new("PTTL").arg(self.key(key)))
-            .await?
-            .as_int()
-            .ok_or_else(|| KvError::Protocol("PTTL answered no integer".into()))?;
+        let ms = int(
+            self.query(Cmd::new("PTTL").arg(self.key(key))).await?,
+            "PTTL",
+        )?;
         Ok(u64::try_from(ms).ok().map(Duration::from_millis))
     }
 
     /// Publishes to `prefix + channel`; returns the number of receivers.
     pub async fn publish(&self, channel: &str, message: &[u8]) -> Result<i64, KvError> {
-        self.query(Cmd::new("PUBLISH").arg(self.key(channel)).arg(message))
-            .await?
-            .as_int()
-            .ok_or_else(|| KvError::Protocol("PUBLISH answered no integer".into()))
+        let cmd = Cmd::new("PUBLISH").arg(self.key(channel)).arg(message);
+        int(self.query(cmd).await?, "PUBLISH")
     }
+
+    /// Runs a Lua script in one round trip: `EVALSHA`, and on `NOSCRIPT`
+    /// (a fresh or flushed server) `EVAL`, which also caches it. `keys` get the
+    /// prefix; `args` are passed as they are.
+    pub async fn eval(
+        &self,
+        script: &Script,
+        keys: &[&str],
+        args: &[&[u8]],
+    ) -> Result<Reply, KvError> {
+        let keys: Vec<String> = keys.iter().map(|k| self.key(k)).collect();
+        match self.query(script.evalsha(&keys, args)).await {
+            Err(e) if e.is_no_script() => {
+                tracing::debug!(
+                    script.sha = script.sha(),
+                    "redis lacks the script; sending it"
+                );
+                self.query(script.eval(&keys, args)).await
+            }
+            other => other,
+        }
+    }
+}
+
+fn int(reply: Reply, what: &str) -> Result<i64, KvError> {
+    reply
+        .as_int()
+        .ok_or_else(|| KvError::Protocol(format!("{what} answered no integer")))
 }

@@ -9,12 +9,15 @@ use sqlx::PgPool;
 use crate::auth::{AuthState, Authenticator};
 use crate::config::Config;
 use crate::kv::Kv;
+use crate::limits::RateLimiter;
 
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
     pub db: PgPool,
     pub kv: Kv,
+    /// Per-process limiter state (the in-process memory of refused callers).
+    pub limiter: RateLimiter,
     pub auth: Option<Arc<Authenticator>>,
 }
 
@@ -24,6 +27,7 @@ impl AppState {
     pub fn new(config: Config) -> anyhow::Result<AppState> {
         let db = crate::db::pool(&config.database)?;
         let kv = Kv::from_config(&config.redis)?;
+        let limiter = RateLimiter::new(kv.clone(), config.rate_limit.clone());
         let auth = config
             .jwt
             .as_ref()
@@ -34,6 +38,7 @@ impl AppState {
             config: Arc::new(config),
             db,
             kv,
+            limiter,
             auth,
         })
     }

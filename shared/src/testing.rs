@@ -359,3 +359,5 @@ impl TestResponse {
         assert_eq!(self.json["status"].as_u64(), Some(u64::from(status)));
     }
 }
+pub mod redis_server;
+pub mod upstash;

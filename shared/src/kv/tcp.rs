@@ -20,17 +20,13 @@ impl TcpTransport {
     /// Prepares the manager; the first command connects.
     pub fn new(url: &SecretString, config: &RedisConfig) -> anyhow::Result<Self> {
         let client = match &config.tls_ca_file {
-            Some(path) => {
-                let root_cert = std::fs::read(path)
-                    .map_err(|e| anyhow::anyhow!("REDIS_TLS_CA_FILE cannot be read: {e}"))?;
-                redis::Client::build_with_tls(
-                    url.expose_secret(),
-                    redis::TlsCertificates {
-                        client_tls: None,
-                        root_cert: Some(root_cert),
-                    },
-                )
-            }
+            Some(path) => redis::Client::build_with_tls(
+                url.expose_secret(),
+                redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(super::tls::root_bundle(path)?),
+                },
+            ),
             None => redis::Client::open(url.expose_secret()),
         }
         .map_err(|e| anyhow::anyhow!("REDIS_URL is not usable: {}", describe(&e)))?;

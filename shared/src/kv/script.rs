@@ -1,0 +1,68 @@
+//! Lua scripts, the one way folio makes a multi-step Redis operation atomic
+//! on both backends: plain `EVALSHA`/`EVAL`, no provider-specific flags.
+//! `Kv::eval` sends `EVALSHA` and falls back to `EVAL` on `NOSCRIPT`.
+
+use super::Cmd;
+
+/// A script and its SHA-1, computed once.
+#[derive(Debug, Clone)]
+pub struct Script {
+    source: &'static str,
+    sha: String,
+}
+
+impl Script {
+    pub fn new(source: &'static str) -> Script {
+        Script {
+            source,
+            sha: sha1_smol::Sha1::from(source).digest().to_string(),
+        }
+    }
+
+    /// The lower-case hex SHA-1 Redis knows the script by.
+    pub fn sha(&self) -> &str {
+        &self.sha
+    }
+
+    pub fn source(&self) -> &'static str {
+        self.source
+    }
+
+    /// `EVALSHA sha numkeys keys… args…` (keys already prefixed).
+    pub fn evalsha(&self, keys: &[String], args: &[&[u8]]) -> Cmd {
+        with_keys_and_args(Cmd::new("EVALSHA").arg(&self.sha), keys, args)
+    }
+
+    /// `EVAL source numkeys keys… args…` (keys already prefixed).
+    pub fn eval(&self, keys: &[String], args: &[&[u8]]) -> Cmd {
+        with_keys_and_args(Cmd::new("EVAL").arg(self.source), keys, args)
+    }
+}
+
+fn with_keys_and_args(mut cmd: Cmd, keys: &[String], args: &[&[u8]]) -> Cmd {
+    cmd = cmd.arg(keys.len().to_string());
+    for key in keys {
+        cmd = cmd.arg(key);
+    }
+    for arg in args {
+        cmd = cmd.arg(arg);
+    }
+    cmd
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sha_is_the_one_redis_computes() {
+        // `redis-cli SCRIPT LOAD "return 1"` answers this digest.
+        let script = Script::new("return 1");
+        assert_eq!(script.sha(), "e0e1f9fabfc9d4800c877a703b823ac0578ff8db");
+        let cmd = script.evalsha(&["p:k".to_owned()], &[b"a"]);
+        assert_eq!(cmd.name(), "EVALSHA");
+        assert_eq!(cmd.args[2], b"1");
+        assert_eq!(cmd.args[3], b"p:k");
+        assert_eq!(cmd.args[4], b"a");
+    }
+}

@@ -1,0 +1,146 @@
+//! Throwaway `redis-server` processes for tests that must stop Redis mid-run
+//! or speak TLS to it: each on a free loopback port, keeping nothing on disk,
+//! killed when dropped.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Certificate files for a TLS server (PEM).
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    pub ca: PathBuf,
+}
+
+pub struct RedisServer {
+    child: Option<Child>,
+    port: u16,
+    tls: bool,
+    dir: PathBuf,
+}
+
+impl RedisServer {
+    /// A plaintext server.
+    pub fn start() -> anyhow::Result<RedisServer> {
+        Self::spawn(None)
+    }
+
+    /// A TLS-only server (`--port 0 --tls-port …`) presenting `files.cert`;
+    /// clients need no certificate of their own.
+    pub fn start_tls(files: &TlsFiles) -> anyhow::Result<RedisServer> {
+        Self::spawn(Some(files))
+    }
+
+    fn spawn(tls: Option<&TlsFiles>) -> anyhow::Result<RedisServer> {
+        let port = free_port()?;
+        let dir = std::env::temp_dir().join(format!("folio-redis-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir)?;
+        let child = base_command(port, &dir, tls)
+            .spawn()
+            .map_err(|e| anyhow::anyhow!("cannot start redis-server: {e}"))?;
+        let mut server = RedisServer {
+            child: Some(child),
+            port,
+            tls: tls.is_some(),
+            dir,
+        };
+        server.wait_until_listening()?;
+        Ok(server)
+    }
+
+    fn wait_until_listening(&mut self) -> anyhow::Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Some(child) = self.child.as_mut()
+                && let Ok(Some(status)) = child.try_wait()
+            {
+                anyhow::bail!("redis-server exited at start ({status}); is it built with TLS?");
+            }
+            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        anyhow::bail!("redis-server did not listen within 10 s")
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `redis://127.0.0.1:<port>`, or `rediss://localhost:<port>` for TLS.
+    pub fn url(&self) -> String {
+        if self.tls {
+            format!("rediss://localhost:{}", self.port)
+        } else {
+            format!("redis://127.0.0.1:{}", self.port)
+        }
+    }
+
+    /// Kills the server at once (SIGKILL), as a crash would.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it again on the same port (after `kill`).
+    pub fn restart(&mut self) -> anyhow::Result<()> {
+        anyhow::ensure!(!self.tls, "restart is for plaintext servers");
+        self.kill();
+        let child = base_command(self.port, &self.dir, None).spawn()?;
+        self.child = Some(child);
+        self.wait_until_listening()
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The command line for a server on `port` keeping nothing on disk.
+fn base_command(port: u16, dir: &Path, tls: Option<&TlsFiles>) -> Command {
+    let mut cmd = Command::new(redis_server_binary());
+    cmd.args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        .arg("--dir")
+        .arg(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    match tls {
+        None => {
+            cmd.args(["--port", &port.to_string()]);
+        }
+        Some(files) => {
+            cmd.args(["--port", "0", "--tls-port", &port.to_string()])
+                .arg("--tls-cert-file")
+                .arg(&files.cert)
+                .arg("--tls-key-file")
+                .arg(&files.key)
+                .arg("--tls-ca-cert-file")
+                .arg(&files.ca)
+                .args(["--tls-auth-clients", "no"]);
+        }
+    }
+    cmd
+}
+
+/// `REDIS_SERVER_BIN`, else `redis-server` from `PATH`.
+fn redis_server_binary() -> String {
+    std::env::var("REDIS_SERVER_BIN").unwrap_or_else(|_| "redis-server".to_owned())
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
