@@ -29,7 +29,13 @@ async fn create_attempt(
 ) -> Result<(StatusCode, Json<Attempt>), shared::Error> {
     let attempt = state
         .quizzes
-        .attempt(&state.app.db, &state.app.kv, &user.user_id, crate::quiz_id(&id)?, &body.answers)
+        .attempt(
+            &state.app.db,
+            &state.app.kv,
+            &user.user_id,
+            crate::quiz_id(&id)?,
+            &body.answers,
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(attempt)))
 }

@@ -30,7 +30,10 @@ impl FromRef<QuizState> for AuthState {
 
 pub fn router(state: AppState) -> Router {
     let quizzes = Arc::new(Quizzes::new(&state.config));
-    let state = QuizState { app: state, quizzes };
+    let state = QuizState {
+        app: state,
+        quizzes,
+    };
     Router::new()
         .merge(quizzes::router(&state))
         .merge(attempts::router())

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use shared::auth::AuthUser;
 use shared::quiz::store::StoredQuiz;
 use shared::quiz::{
-    Difficulty, GeneratorChoice, Language, QuestionCount, QuizOptions, QuizRequest, QuizSource, SourceText, Topic,
+    Difficulty, GeneratorChoice, Language, QuestionCount, QuizOptions, QuizRequest, QuizSource,
+    SourceText, Topic,
 };
 use uuid::Uuid;
 
@@ -20,7 +21,10 @@ pub fn router(state: &QuizState) -> Router<QuizState> {
     // The text limit decides the body limit, enforced before the body is read whole.
     let body_limit = state.quizzes.config().max_body_bytes();
     Router::new()
-        .route("/v1/quizzes", post(create_quiz).layer(DefaultBodyLimit::max(body_limit)))
+        .route(
+            "/v1/quizzes",
+            post(create_quiz).layer(DefaultBodyLimit::max(body_limit)),
+        )
         .route("/v1/quizzes/{id}", get(get_quiz))
 }
 

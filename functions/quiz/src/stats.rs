@@ -12,7 +12,10 @@ pub fn router() -> Router<QuizState> {
     Router::new().route("/v1/quizzes/stats/weekly", get(weekly_stats))
 }
 
-async fn weekly_stats(State(state): State<QuizState>, user: AuthUser) -> Result<Json<WeeklyStats>, shared::Error> {
+async fn weekly_stats(
+    State(state): State<QuizState>,
+    user: AuthUser,
+) -> Result<Json<WeeklyStats>, shared::Error> {
     let stats = state
         .quizzes
         .weekly_stats(&state.app.db, &state.app.kv, &user.user_id)

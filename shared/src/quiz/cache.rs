@@ -29,7 +29,11 @@ const VERSION: u32 = 1;
 pub fn normalise_text(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
     let mut blank_lines = 0;
-    for line in raw.replace("\r\n", "\n").replace(['\r', '\u{c}'], "\n\n").lines() {
+    for line in raw
+        .replace("\r\n", "\n")
+        .replace(['\r', '\u{c}'], "\n\n")
+        .lines()
+    {
         let line = line.split_whitespace().collect::<Vec<_>>().join(" ");
         if line.is_empty() {
             blank_lines += 1;
@@ -52,7 +56,9 @@ pub fn sha256_hex(text: &str) -> String {
 /// its recognised text, so the same text sent as text shares the entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SourceKey {
-    Text { sha256: String },
+    Text {
+        sha256: String,
+    },
     /// The topic, lower-cased.
     Topic(String),
 }
@@ -79,7 +85,9 @@ pub fn key(source: &SourceKey, options: &QuizOptions, generator: &str) -> String
 pub async fn lookup(kv: &Kv, key: &str) -> Option<GeneratedQuiz> {
     let found = match kv.get(key).await {
         Ok(Some(bytes)) => serde_json::from_slice::<GeneratedQuiz>(&bytes)
-            .inspect_err(|e| tracing::warn!(error = %e, "unreadable quiz cache entry; regenerating"))
+            .inspect_err(
+                |e| tracing::warn!(error = %e, "unreadable quiz cache entry; regenerating"),
+            )
             .ok(),
         Ok(None) => None,
         Err(e) => {
@@ -111,7 +119,10 @@ pub async fn counters(kv: &Kv) -> [i64; 4] {
     let mut out = [0; 4];
     for (slot, name) in out.iter_mut().zip([HIT, MISS, LLM_CALLS, LLM_SAVED]) {
         if let Ok(Some(v)) = kv.get(name).await {
-            *slot = std::str::from_utf8(&v).ok().and_then(|s| s.parse().ok()).unwrap_or(0);
+            *slot = std::str::from_utf8(&v)
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
         }
     }
     out
@@ -134,26 +145,49 @@ mod tests {
     fn normalising_ignores_spacing_and_line_endings_but_keeps_paragraphs() {
         let a = normalise_text("Title\r\n\r\n\r\n  Plants   grow.\tThey\u{c}need light.  ");
         assert_eq!(a, "Title\n\nPlants grow. They\n\nneed light.");
-        assert_eq!(normalise_text("Title\n\nPlants grow. They\n\n\n\nneed light."), a);
+        assert_eq!(
+            normalise_text("Title\n\nPlants grow. They\n\n\n\nneed light."),
+            a
+        );
     }
 
     #[test]
     fn the_key_changes_with_every_part() {
-        let text = SourceKey::Text { sha256: "ab".into() };
+        let text = SourceKey::Text {
+            sha256: "ab".into(),
+        };
         let base = key(&text, &opts(5, Difficulty::Easy), "extractive");
         assert_eq!(base, key(&text, &opts(5, Difficulty::Easy), "extractive"));
         for other in [
-            key(&SourceKey::Text { sha256: "ac".into() }, &opts(5, Difficulty::Easy), "extractive"),
+            key(
+                &SourceKey::Text {
+                    sha256: "ac".into(),
+                },
+                &opts(5, Difficulty::Easy),
+                "extractive",
+            ),
             key(&text, &opts(6, Difficulty::Easy), "extractive"),
             key(&text, &opts(5, Difficulty::Hard), "extractive"),
             key(&text, &opts(5, Difficulty::Easy), "llm:gpt-4o-mini"),
-            key(&SourceKey::Topic("ab".into()), &opts(5, Difficulty::Easy), "extractive"),
+            key(
+                &SourceKey::Topic("ab".into()),
+                &opts(5, Difficulty::Easy),
+                "extractive",
+            ),
         ] {
             assert_ne!(base, other);
         }
         assert_eq!(
-            key(&SourceKey::Topic("Rome".into()), &opts(5, Difficulty::Easy), "llm:m"),
-            key(&SourceKey::Topic("rome".into()), &opts(5, Difficulty::Easy), "llm:m"),
+            key(
+                &SourceKey::Topic("Rome".into()),
+                &opts(5, Difficulty::Easy),
+                "llm:m"
+            ),
+            key(
+                &SourceKey::Topic("rome".into()),
+                &opts(5, Difficulty::Easy),
+                "llm:m"
+            ),
         );
     }
 }

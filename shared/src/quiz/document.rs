@@ -29,7 +29,11 @@ pub enum LoadedDocument {
 }
 
 /// Loads `document_id` if `owner_id` owns it.
-pub async fn load_document(conn: &mut PgConnection, owner_id: &str, document_id: Uuid) -> Result<LoadedDocument, sqlx::Error> {
+pub async fn load_document(
+    conn: &mut PgConnection,
+    owner_id: &str,
+    document_id: Uuid,
+) -> Result<LoadedDocument, sqlx::Error> {
     let row: Result<Option<(String, Option<String>)>, sqlx::Error> = sqlx::query_as(
         "SELECT d.sha256, r.result->>'text' \
          FROM documents d LEFT JOIN ocr_results r ON r.key = d.result_key \
@@ -42,10 +46,14 @@ pub async fn load_document(conn: &mut PgConnection, owner_id: &str, document_id:
     match row {
         Ok(None) => Ok(LoadedDocument::Missing),
         Ok(Some((_, None))) => Ok(LoadedDocument::NotReady),
-        Ok(Some((sha256, Some(text)))) => Ok(LoadedDocument::Ready(SourceDocument { sha256, text })),
+        Ok(Some((sha256, Some(text)))) => {
+            Ok(LoadedDocument::Ready(SourceDocument { sha256, text }))
+        }
         // 42P01 undefined_table: the OCR tables are not deployed yet, so no
         // document exists. (Goes away once migration 0002 is merged.)
-        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P01") => Ok(LoadedDocument::Missing),
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P01") => {
+            Ok(LoadedDocument::Missing)
+        }
         Err(e) => Err(e),
     }
 }

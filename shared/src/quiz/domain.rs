@@ -59,9 +59,8 @@ impl Language {
         let primary = parts.next().unwrap_or_default();
         let primary_ok =
             (2..=3).contains(&primary.len()) && primary.bytes().all(|b| b.is_ascii_alphabetic());
-        let rest_ok = parts.all(|p| {
-            (2..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric())
-        });
+        let rest_ok = parts
+            .all(|p| (2..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()));
         if !(primary_ok && rest_ok) {
             return Err(Error::unprocessable(
                 "invalid-language",
@@ -90,7 +89,10 @@ pub struct SourceText(String);
 impl SourceText {
     pub fn parse(raw: String, max_bytes: usize) -> Result<Self, Error> {
         if raw.trim().is_empty() {
-            return Err(Error::unprocessable("empty-text", "the source text is empty"));
+            return Err(Error::unprocessable(
+                "empty-text",
+                "the source text is empty",
+            ));
         }
         if raw.len() > max_bytes {
             return Err(Error::unprocessable(
@@ -203,14 +205,26 @@ mod tests {
         for bad in [-1, 0, 51, 256, i64::MAX] {
             assert!(QuestionCount::parse(bad).is_err(), "{bad}");
         }
-        assert_eq!(QuestionCount::parse(1).map(QuestionCount::get).ok(), Some(1));
-        assert_eq!(QuestionCount::parse(50).map(QuestionCount::get).ok(), Some(50));
+        assert_eq!(
+            QuestionCount::parse(1).map(QuestionCount::get).ok(),
+            Some(1)
+        );
+        assert_eq!(
+            QuestionCount::parse(50).map(QuestionCount::get).ok(),
+            Some(50)
+        );
     }
 
     #[test]
     fn language_tags_are_checked_and_lower_cased() {
-        assert_eq!(Language::parse("EN").map(|l| l.0).ok().as_deref(), Some("en"));
-        assert_eq!(Language::parse("pt-BR").map(|l| l.0).ok().as_deref(), Some("pt-BR"));
+        assert_eq!(
+            Language::parse("EN").map(|l| l.0).ok().as_deref(),
+            Some("en")
+        );
+        assert_eq!(
+            Language::parse("pt-BR").map(|l| l.0).ok().as_deref(),
+            Some("pt-BR")
+        );
         for bad in ["", "e", "english", "en_US", "en-", "1a"] {
             assert!(Language::parse(bad).is_err(), "{bad}");
         }
@@ -226,7 +240,10 @@ mod tests {
     #[test]
     fn topics_are_collapsed_and_bounded() {
         assert_eq!(
-            Topic::parse("  the   water cycle ").map(|t| t.0).ok().as_deref(),
+            Topic::parse("  the   water cycle ")
+                .map(|t| t.0)
+                .ok()
+                .as_deref(),
             Some("the water cycle")
         );
         assert!(Topic::parse("   ").is_err());

@@ -31,7 +31,10 @@ impl QuizGenerator for Extractive {
         "extractive".to_owned()
     }
 
-    async fn generate(&self, request: &GenerationRequest) -> Result<GeneratedQuiz, GenerationError> {
+    async fn generate(
+        &self,
+        request: &GenerationRequest,
+    ) -> Result<GeneratedQuiz, GenerationError> {
         let Material::Text { text, sha256 } = &request.material else {
             return Err(GenerationError::Unsupported(
                 "a topic needs an LLM provider; the built-in generator works from text or a document"
@@ -42,13 +45,19 @@ impl QuizGenerator for Extractive {
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || span.in_scope(|| generate(&text, &sha256, &options)))
             .await
-            .map_err(|_| GenerationError::NotEnoughContent("the text could not be processed".into()))?
+            .map_err(|_| {
+                GenerationError::NotEnoughContent("the text could not be processed".into())
+            })?
     }
 }
 
 /// Generates a quiz from normalised `text` whose SHA-256 is `sha256`. The
 /// same text and options always give the same quiz.
-pub fn generate(text: &str, sha256: &str, options: &QuizOptions) -> Result<GeneratedQuiz, GenerationError> {
+pub fn generate(
+    text: &str,
+    sha256: &str,
+    options: &QuizOptions,
+) -> Result<GeneratedQuiz, GenerationError> {
     let mut rng = SeededRng::from_digest(&seed(sha256, options));
     let sentences = sentences::split(text);
     let index = Index::build(&sentences);
@@ -97,16 +106,28 @@ fn seed(sha256: &str, options: &QuizOptions) -> [u8; 32] {
     h.finalize().into()
 }
 
-fn question(sentence: &str, pick: &select::Pick, index: &Index, rng: &mut SeededRng) -> GeneratedQuestion {
+fn question(
+    sentence: &str,
+    pick: &select::Pick,
+    index: &Index,
+    rng: &mut SeededRng,
+) -> GeneratedQuestion {
     let occ = pick.occurrence;
     let answer = &index.terms[occ.term];
     let before = neutral_article(&sentence[..occ.start]);
     let prompt = format!("{before}{BLANK}{}", &sentence[occ.end..]);
     let mut choices: Vec<(String, bool)> = std::iter::once((answer.display.clone(), true))
-        .chain(pick.distractors.iter().map(|&d| (index.terms[d].display.clone(), false)))
+        .chain(
+            pick.distractors
+                .iter()
+                .map(|&d| (index.terms[d].display.clone(), false)),
+        )
         .collect();
     rng.shuffle(&mut choices);
-    let answer_index = choices.iter().position(|(_, correct)| *correct).unwrap_or(0) as u8;
+    let answer_index = choices
+        .iter()
+        .position(|(_, correct)| *correct)
+        .unwrap_or(0) as u8;
     let choices: [String; 4] = std::array::from_fn(|i| choices[i].0.clone());
     GeneratedQuestion {
         prompt,
@@ -118,7 +139,10 @@ fn question(sentence: &str, pick: &select::Pick, index: &Index, rng: &mut Seeded
 
 /// A heading at the top of the text, else the most repeated key term.
 fn title(sentences: &[sentences::Sentence], index: &Index) -> String {
-    if let Some(first) = sentences.first().filter(|s| !s.complete && s.text.split_whitespace().count() <= 12) {
+    if let Some(first) = sentences
+        .first()
+        .filter(|s| !s.complete && s.text.split_whitespace().count() <= 12)
+    {
         return first.text.chars().take(120).collect();
     }
     let top = index
@@ -129,7 +153,10 @@ fn title(sentences: &[sentences::Sentence], index: &Index) -> String {
     match top {
         Some(t) => {
             let mut chars = t.display.chars();
-            let first: String = chars.next().map(|c| c.to_uppercase().collect()).unwrap_or_default();
+            let first: String = chars
+                .next()
+                .map(|c| c.to_uppercase().collect())
+                .unwrap_or_default();
             format!("Quiz: {first}{}", chars.as_str())
         }
         None => "Quiz".to_owned(),
@@ -138,11 +165,16 @@ fn title(sentences: &[sentences::Sentence], index: &Index) -> String {
 
 /// "an _____" would give a vowel-initial answer away: say "a(n) _____".
 fn neutral_article(before: &str) -> String {
-    for (article, neutral) in [("an ", "a(n) "), ("a ", "a(n) "), ("An ", "A(n) "), ("A ", "A(n) ")] {
-        if let Some(rest) = before.strip_suffix(article) {
-            if rest.is_empty() || rest.ends_with([' ', '(', '"']) {
-                return format!("{rest}{neutral}");
-            }
+    for (article, neutral) in [
+        ("an ", "a(n) "),
+        ("a ", "a(n) "),
+        ("An ", "A(n) "),
+        ("A ", "A(n) "),
+    ] {
+        if let Some(rest) = before.strip_suffix(article)
+            && (rest.is_empty() || rest.ends_with([' ', '(', '"']))
+        {
+            return format!("{rest}{neutral}");
         }
     }
     before.to_owned()

@@ -11,7 +11,10 @@ use super::domain::{GeneratedQuiz, QuizOptions, Topic};
 #[derive(Debug, Clone)]
 pub enum Material {
     /// Normalised text (see `cache::normalise_text`) and its SHA-256 (hex).
-    Text { text: String, sha256: String },
+    Text {
+        text: String,
+        sha256: String,
+    },
     Topic(Topic),
 }
 
@@ -47,5 +50,6 @@ pub trait QuizGenerator: Send + Sync {
 
     /// Makes at most `options.question_count` questions. Fewer are allowed
     /// only when the material holds no more, and then a warning says so.
-    async fn generate(&self, request: &GenerationRequest) -> Result<GeneratedQuiz, GenerationError>;
+    async fn generate(&self, request: &GenerationRequest)
+    -> Result<GeneratedQuiz, GenerationError>;
 }

@@ -54,8 +54,17 @@ impl LlmGenerator {
         })
     }
 
-    async fn attempt(&self, body: &serde_json::Value, timeout: Duration, request: &GenerationRequest) -> Result<GeneratedQuiz, Failure> {
-        let mut call = self.client.post(self.endpoint.clone()).timeout(timeout).json(body);
+    async fn attempt(
+        &self,
+        body: &serde_json::Value,
+        timeout: Duration,
+        request: &GenerationRequest,
+    ) -> Result<GeneratedQuiz, Failure> {
+        let mut call = self
+            .client
+            .post(self.endpoint.clone())
+            .timeout(timeout)
+            .json(body);
         if let Some(key) = &self.config.api_key {
             call = call.bearer_auth(key.expose_secret());
         }
@@ -67,7 +76,9 @@ impl LlmGenerator {
         let mut bytes = Vec::new();
         loop {
             match response.chunk().await {
-                Ok(Some(chunk)) if bytes.len() + chunk.len() <= MAX_RESPONSE_BYTES => bytes.extend_from_slice(&chunk),
+                Ok(Some(chunk)) if bytes.len() + chunk.len() <= MAX_RESPONSE_BYTES => {
+                    bytes.extend_from_slice(&chunk)
+                }
                 Ok(Some(_)) => {
                     tracing::warn!("LLM answer larger than {MAX_RESPONSE_BYTES} bytes");
                     return Err(Failure::Retry(None));
@@ -82,7 +93,8 @@ impl LlmGenerator {
         if !status.is_success() {
             let said: String = String::from_utf8_lossy(&bytes).chars().take(500).collect();
             tracing::warn!(status = status.as_u16(), provider_said = %said, "LLM provider refused");
-            let retryable = status.as_u16() == 429 || status.as_u16() == 408 || status.is_server_error();
+            let retryable =
+                status.as_u16() == 429 || status.as_u16() == 408 || status.is_server_error();
             return Err(if retryable {
                 Failure::Retry(retry_after(response.headers()))
             } else {
@@ -92,13 +104,17 @@ impl LlmGenerator {
         self.read_quiz(&bytes, request)
     }
 
-    fn read_quiz(&self, bytes: &[u8], request: &GenerationRequest) -> Result<GeneratedQuiz, Failure> {
+    fn read_quiz(
+        &self,
+        bytes: &[u8],
+        request: &GenerationRequest,
+    ) -> Result<GeneratedQuiz, Failure> {
         let invalid = |why: String| {
             tracing::warn!(reason = %why, "LLM answer unusable");
             Failure::Retry(None)
         };
-        let chat: wire::ChatResponse =
-            serde_json::from_slice(bytes).map_err(|e| invalid(format!("not a chat completion: {e}")))?;
+        let chat: wire::ChatResponse = serde_json::from_slice(bytes)
+            .map_err(|e| invalid(format!("not a chat completion: {e}")))?;
         let message = chat
             .choices
             .into_iter()
@@ -112,13 +128,14 @@ impl LlmGenerator {
             }
             return Err(invalid("no content".into()));
         };
-        let raw: wire::RawQuiz =
-            serde_json::from_str(&content).map_err(|e| invalid(format!("content is not the quiz JSON: {e}")))?;
+        let raw: wire::RawQuiz = serde_json::from_str(&content)
+            .map_err(|e| invalid(format!("content is not the quiz JSON: {e}")))?;
         let fallback_title = match &request.material {
             Material::Topic(topic) => format!("Quiz: {}", topic.as_str()),
             Material::Text { .. } => "Quiz".to_owned(),
         };
-        validate::validate(raw, request.options.question_count.get(), &fallback_title).map_err(invalid)
+        validate::validate(raw, request.options.question_count.get(), &fallback_title)
+            .map_err(invalid)
     }
 }
 
@@ -128,8 +145,12 @@ impl QuizGenerator for LlmGenerator {
         format!("llm:{}", self.config.model)
     }
 
-    async fn generate(&self, request: &GenerationRequest) -> Result<GeneratedQuiz, GenerationError> {
-        let (body, truncated) = wire::request_body(&self.config.model, &request.material, &request.options);
+    async fn generate(
+        &self,
+        request: &GenerationRequest,
+    ) -> Result<GeneratedQuiz, GenerationError> {
+        let (body, truncated) =
+            wire::request_body(&self.config.model, &request.material, &request.options);
         let mut told_retry_after = None;
         let mut retries = 0;
         loop {
@@ -138,7 +159,10 @@ impl QuizGenerator for LlmGenerator {
                 tracing::warn!("LLM gave no usable answer before the deadline");
                 break;
             }
-            let wait = match self.attempt(&body, remaining.min(self.config.timeout), request).await {
+            let wait = match self
+                .attempt(&body, remaining.min(self.config.timeout), request)
+                .await
+            {
                 Ok(mut quiz) => {
                     if truncated {
                         quiz.warnings.push(format!(
@@ -167,20 +191,29 @@ impl QuizGenerator for LlmGenerator {
             retries += 1;
         }
         Err(GenerationError::Unavailable {
-            retry_after_secs: told_retry_after.unwrap_or(DEFAULT_RETRY_AFTER).as_secs().max(1),
+            retry_after_secs: told_retry_after
+                .unwrap_or(DEFAULT_RETRY_AFTER)
+                .as_secs()
+                .max(1),
         })
     }
 }
 
 /// 250 ms, 500 ms, 1 s… up to 4 s, each with jitter (half to all of it).
 fn backoff(retries: u32) -> Duration {
-    let full = Duration::from_millis(250).saturating_mul(1 << retries.min(4)).min(Duration::from_secs(4));
+    let full = Duration::from_millis(250)
+        .saturating_mul(1 << retries.min(4))
+        .min(Duration::from_secs(4));
     full.mul_f64(rand::rng().random_range(0.5..=1.0))
 }
 
 /// `Retry-After` as seconds or an HTTP date.
 fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    let raw = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    let raw = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
     if let Ok(secs) = raw.parse::<f64>() {
         return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
     }
@@ -198,8 +231,15 @@ mod tests {
         let mut h = reqwest::header::HeaderMap::new();
         h.insert("retry-after", "2".parse().expect("header"));
         assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
-        h.insert("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT".parse().expect("header"));
-        assert_eq!(retry_after(&h), Some(Duration::ZERO), "a past date means now");
+        h.insert(
+            "retry-after",
+            "Wed, 21 Oct 2015 07:28:00 GMT".parse().expect("header"),
+        );
+        assert_eq!(
+            retry_after(&h),
+            Some(Duration::ZERO),
+            "a past date means now"
+        );
         h.insert("retry-after", "soon".parse().expect("header"));
         assert_eq!(retry_after(&h), None);
     }

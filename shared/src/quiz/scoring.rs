@@ -19,7 +19,11 @@ pub fn mark(questions: &[StoredQuestion], answers: &[i64]) -> Result<Marked, Err
     if answers.len() != questions.len() {
         return Err(Error::unprocessable(
             "wrong-answer-count",
-            format!("the quiz has {} questions but {} answers were given", questions.len(), answers.len()),
+            format!(
+                "the quiz has {} questions but {} answers were given",
+                questions.len(),
+                answers.len()
+            ),
         ));
     }
     let mut chosen = Vec::with_capacity(answers.len());
@@ -29,7 +33,10 @@ pub fn mark(questions: &[StoredQuestion], answers: &[i64]) -> Result<Marked, Err
             _ => {
                 return Err(Error::unprocessable(
                     "answer-out-of-range",
-                    format!("answer {i} must be a choice index from 0 to {}", question.choices.len().saturating_sub(1)),
+                    format!(
+                        "answer {i} must be a choice index from 0 to {}",
+                        question.choices.len().saturating_sub(1)
+                    ),
                 ));
             }
         }
@@ -51,7 +58,11 @@ pub fn mark(questions: &[StoredQuestion], answers: &[i64]) -> Result<Marked, Err
         answers: chosen,
         correct,
         total,
-        score: if total == 0 { 0.0 } else { f64::from(correct) / f64::from(total) },
+        score: if total == 0 {
+            0.0
+        } else {
+            f64::from(correct) / f64::from(total)
+        },
         results,
     })
 }
@@ -86,7 +97,13 @@ mod tests {
     #[test]
     fn wrong_lengths_and_out_of_range_indexes_are_422() {
         let qs = questions(&[0, 1]);
-        for bad in [vec![0], vec![0, 1, 2], vec![0, 4], vec![-1, 0], vec![0, i64::MAX]] {
+        for bad in [
+            vec![0],
+            vec![0, 1, 2],
+            vec![0, 4],
+            vec![-1, 0],
+            vec![0, i64::MAX],
+        ] {
             let err = mark(&qs, &bad).expect_err("refused");
             assert_eq!(err.status().as_u16(), 422);
         }

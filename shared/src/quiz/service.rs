@@ -58,7 +58,13 @@ impl Quizzes {
     /// Errors: 404 for a document that is not the caller's, 409 for one not
     /// recognised yet, 422 for a topic without an LLM or a text with nothing
     /// to ask, 503 when the LLM fails (unless it may fall back).
-    pub async fn create(&self, db: &PgPool, kv: &Kv, owner_id: &str, request: QuizRequest) -> Result<StoredQuiz, Error> {
+    pub async fn create(
+        &self,
+        db: &PgPool,
+        kv: &Kv,
+        owner_id: &str,
+        request: QuizRequest,
+    ) -> Result<StoredQuiz, Error> {
         let started = Instant::now();
         let llm = self.choose_llm(&request)?;
         let mut warnings = Vec::new();
@@ -81,12 +87,19 @@ impl Quizzes {
                 drop(conn);
                 let text = self.within_text_limit(document.text, &mut warnings);
                 if text.trim().is_empty() {
-                    return Err(Error::unprocessable("empty-document", "the document has no recognised text"));
+                    return Err(Error::unprocessable(
+                        "empty-document",
+                        "the document has no recognised text",
+                    ));
                 }
                 let (material, key) = text_material(&text);
                 (material, key, Some(*id))
             }
-            QuizSource::Topic(topic) => (Material::Topic(topic.clone()), SourceKey::Topic(topic.as_str().to_owned()), None),
+            QuizSource::Topic(topic) => (
+                Material::Topic(topic.clone()),
+                SourceKey::Topic(topic.as_str().to_owned()),
+                None,
+            ),
         };
         let generator: &dyn QuizGenerator = match &llm {
             Some(llm) => llm.as_ref(),
@@ -120,9 +133,15 @@ impl Quizzes {
                             && self.config.fallback_to_extractive
                             && matches!(job.material, Material::Text { .. }) =>
                     {
-                        tracing::warn!("the LLM is unavailable; falling back to the built-in generator");
+                        tracing::warn!(
+                            "the LLM is unavailable; falling back to the built-in generator"
+                        );
                         name = self.extractive.name();
-                        let mut quiz = self.extractive.generate(&job).await.map_err(generation_error)?;
+                        let mut quiz = self
+                            .extractive
+                            .generate(&job)
+                            .await
+                            .map_err(generation_error)?;
                         let fallback_key = cache::key(&source_key, &request.options, &name);
                         cache::store(kv, &fallback_key, &quiz, self.config.cache_ttl).await;
                         quiz.warnings.push(
@@ -150,7 +169,16 @@ impl Quizzes {
             topic,
         };
         let mut tx = db.begin().await?;
-        let stored = store::insert_quiz(&mut tx, owner_id, &quiz, &name, cached, &request.options, &provenance).await?;
+        let stored = store::insert_quiz(
+            &mut tx,
+            owner_id,
+            &quiz,
+            &name,
+            cached,
+            &request.options,
+            &provenance,
+        )
+        .await?;
         tx.commit().await?;
         stats::forget(kv, owner_id).await;
         tracing::info!(
@@ -195,7 +223,9 @@ impl Quizzes {
                 cut -= 1;
             }
             text.truncate(cut);
-            warnings.push(format!("the document's text is longer than {limit} bytes; the quiz covers its beginning"));
+            warnings.push(format!(
+                "the document's text is longer than {limit} bytes; the quiz covers its beginning"
+            ));
         }
         text
     }
@@ -203,18 +233,36 @@ impl Quizzes {
     /// The quiz if `owner_id` owns it, else 404.
     pub async fn get(&self, db: &PgPool, owner_id: &str, id: Uuid) -> Result<StoredQuiz, Error> {
         let mut conn = db.acquire().await?;
-        store::fetch_quiz(&mut conn, owner_id, id).await?.ok_or(Error::NotFound)
+        store::fetch_quiz(&mut conn, owner_id, id)
+            .await?
+            .ok_or(Error::NotFound)
     }
 
     /// Scores and stores an attempt: 404 for another user's quiz, 422 for the
     /// wrong number of answers or an index out of range.
-    pub async fn attempt(&self, db: &PgPool, kv: &Kv, owner_id: &str, quiz_id: Uuid, answers: &[i64]) -> Result<Attempt, Error> {
+    pub async fn attempt(
+        &self,
+        db: &PgPool,
+        kv: &Kv,
+        owner_id: &str,
+        quiz_id: Uuid,
+        answers: &[i64],
+    ) -> Result<Attempt, Error> {
         let mut conn = db.acquire().await?;
-        let quiz = store::fetch_quiz(&mut conn, owner_id, quiz_id).await?.ok_or(Error::NotFound)?;
+        let quiz = store::fetch_quiz(&mut conn, owner_id, quiz_id)
+            .await?
+            .ok_or(Error::NotFound)?;
         let marked = scoring::mark(&quiz.questions, answers)?;
-        let (attempt_id, created_at) =
-            store::insert_attempt(&mut conn, owner_id, quiz_id, &marked.answers, marked.correct, marked.total, marked.score)
-                .await?;
+        let (attempt_id, created_at) = store::insert_attempt(
+            &mut conn,
+            owner_id,
+            quiz_id,
+            &marked.answers,
+            marked.correct,
+            marked.total,
+            marked.score,
+        )
+        .await?;
         drop(conn);
         stats::forget(kv, owner_id).await;
         Ok(Attempt {
@@ -227,7 +275,12 @@ impl Quizzes {
         })
     }
 
-    pub async fn weekly_stats(&self, db: &PgPool, kv: &Kv, owner_id: &str) -> Result<stats::WeeklyStats, Error> {
+    pub async fn weekly_stats(
+        &self,
+        db: &PgPool,
+        kv: &Kv,
+        owner_id: &str,
+    ) -> Result<stats::WeeklyStats, Error> {
         let mut conn = db.acquire().await?;
         Ok(stats::weekly(&mut conn, kv, owner_id, self.config.stats_ttl).await?)
     }
@@ -247,7 +300,9 @@ fn text_material(raw: &str) -> (Material, SourceKey) {
 
 fn generation_error(e: GenerationError) -> Error {
     match e {
-        GenerationError::NotEnoughContent(detail) => Error::unprocessable("not-enough-content", detail),
+        GenerationError::NotEnoughContent(detail) => {
+            Error::unprocessable("not-enough-content", detail)
+        }
         GenerationError::Unsupported(detail) => Error::unprocessable("topic-needs-llm", detail),
         GenerationError::Unavailable { retry_after_secs } => Error::Unavailable {
             what: "the quiz generator",

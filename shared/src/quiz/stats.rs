@@ -25,12 +25,17 @@ pub fn cache_key(owner_id: &str) -> String {
 }
 
 /// The stats, from cache when fresh, else from Postgres (then cached for `ttl`).
-pub async fn weekly(conn: &mut PgConnection, kv: &Kv, owner_id: &str, ttl: Duration) -> Result<WeeklyStats, sqlx::Error> {
+pub async fn weekly(
+    conn: &mut PgConnection,
+    kv: &Kv,
+    owner_id: &str,
+    ttl: Duration,
+) -> Result<WeeklyStats, sqlx::Error> {
     let key = cache_key(owner_id);
-    if let Ok(Some(bytes)) = kv.get(&key).await {
-        if let Ok(stats) = serde_json::from_slice(&bytes) {
-            return Ok(stats);
-        }
+    if let Ok(Some(bytes)) = kv.get(&key).await
+        && let Ok(stats) = serde_json::from_slice(&bytes)
+    {
+        return Ok(stats);
     }
     let stats = from_db(conn, owner_id).await?;
     if let Ok(bytes) = serde_json::to_vec(&stats) {
@@ -58,10 +63,11 @@ pub async fn from_db(conn: &mut PgConnection, owner_id: &str) -> Result<WeeklySt
     // The OCR tables come with the `ocr` function's migration; until it is
     // deployed there is nothing recognised to count. (The lead simplifies this
     // to a plain query once migration 0002 is merged.)
-    let ocr_deployed: bool =
-        sqlx::query_scalar("SELECT to_regclass('documents') IS NOT NULL AND to_regclass('ocr_results') IS NOT NULL")
-            .fetch_one(&mut *conn)
-            .await?;
+    let ocr_deployed: bool = sqlx::query_scalar(
+        "SELECT to_regclass('documents') IS NOT NULL AND to_regclass('ocr_results') IS NOT NULL",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
     let (documents_recognised, pages_recognised) = if ocr_deployed {
         sqlx::query_as::<_, (i64, i64)>(
             "SELECT count(r.key), COALESCE(sum((r.result->>'page_count')::bigint), 0)::bigint \

@@ -115,7 +115,11 @@ type QuizRow = (Uuid, String, String, bool, i16, Vec<String>, DateTime<Utc>);
 type QuestionRow = (Uuid, String, sqlx::types::Json<Vec<String>>, i16, String);
 
 /// The quiz `id` if `owner_id` owns it.
-pub async fn fetch_quiz(conn: &mut PgConnection, owner_id: &str, id: Uuid) -> Result<Option<StoredQuiz>, sqlx::Error> {
+pub async fn fetch_quiz(
+    conn: &mut PgConnection,
+    owner_id: &str,
+    id: Uuid,
+) -> Result<Option<StoredQuiz>, sqlx::Error> {
     let row: Option<QuizRow> = sqlx::query_as(
         "SELECT id, title, generator, cached, requested_count, warnings, created_at \
          FROM quizzes WHERE id = $1 AND owner_id = $2",
@@ -136,13 +140,15 @@ pub async fn fetch_quiz(conn: &mut PgConnection, owner_id: &str, id: Uuid) -> Re
     .await?;
     let questions = rows
         .into_iter()
-        .map(|(id, prompt, choices, answer_index, explanation)| StoredQuestion {
-            id,
-            prompt,
-            choices: choices.0,
-            answer_index,
-            explanation,
-        })
+        .map(
+            |(id, prompt, choices, answer_index, explanation)| StoredQuestion {
+                id,
+                prompt,
+                choices: choices.0,
+                answer_index,
+                explanation,
+            },
+        )
         .collect();
     Ok(Some(StoredQuiz {
         id,

@@ -16,7 +16,10 @@ async fn ensure_ocr_tables(app: &TestApp) {
         "CREATE TABLE IF NOT EXISTS documents (id uuid PRIMARY KEY, owner_id text NOT NULL, sha256 text NOT NULL, \
          result_key text, created_at timestamptz NOT NULL DEFAULT now())",
     ] {
-        sqlx::query(sql).execute(&app.state.db).await.expect("ocr tables");
+        sqlx::query(sql)
+            .execute(&app.state.db)
+            .await
+            .expect("ocr tables");
     }
 }
 
@@ -46,7 +49,8 @@ async fn recognised(app: &TestApp, owner: &str, pages: &[&str]) -> Uuid {
 async fn a_recognised_document_makes_a_quiz_for_its_owner_only() {
     let app = app(&[]).await;
     ensure_ocr_tables(&app).await;
-    let (half_a, half_b) = PHOTOSYNTHESIS.split_at(PHOTOSYNTHESIS.find("The overall reaction").expect("split"));
+    let (half_a, half_b) =
+        PHOTOSYNTHESIS.split_at(PHOTOSYNTHESIS.find("The overall reaction").expect("split"));
     let doc = recognised(&app, "owner", &[half_a, half_b]).await;
     let body = json!({"source": {"document_id": doc}, "question_count": 4});
     let r = create(&app, &app.token("owner"), body.clone()).await;
@@ -61,12 +65,16 @@ async fn a_recognised_document_makes_a_quiz_for_its_owner_only() {
             .expect("stored");
     assert_eq!((kind.as_str(), document_id), ("document", Some(doc)));
 
-    create(&app, &app.token("intruder"), body.clone()).await.assert_problem(404, "not-found");
+    create(&app, &app.token("intruder"), body.clone())
+        .await
+        .assert_problem(404, "not-found");
     let again = create(&app, &app.token("owner"), body).await;
     assert_eq!(again.json["cached"], true);
 
     // The stats count the owner's recognised documents and pages.
-    let stats = app.get("/v1/quizzes/stats/weekly", Some(&app.token("owner"))).await;
+    let stats = app
+        .get("/v1/quizzes/stats/weekly", Some(&app.token("owner")))
+        .await;
     assert_eq!(stats.json["documents_recognised"], 1);
     assert_eq!(stats.json["pages_recognised"], 2);
 }
@@ -76,14 +84,30 @@ async fn a_missing_document_is_404_and_one_still_recognising_is_409() {
     let app = app(&[]).await;
     let token = app.token("owner");
     // Before the OCR tables exist, no document does.
-    create(&app, &token, json!({"source": {"document_id": Uuid::now_v7()}})).await.assert_problem(404, "not-found");
+    create(
+        &app,
+        &token,
+        json!({"source": {"document_id": Uuid::now_v7()}}),
+    )
+    .await
+    .assert_problem(404, "not-found");
     ensure_ocr_tables(&app).await;
-    create(&app, &token, json!({"source": {"document_id": Uuid::now_v7()}})).await.assert_problem(404, "not-found");
+    create(
+        &app,
+        &token,
+        json!({"source": {"document_id": Uuid::now_v7()}}),
+    )
+    .await
+    .assert_problem(404, "not-found");
     let pending = Uuid::now_v7();
-    sqlx::query("INSERT INTO documents (id, owner_id, sha256, result_key) VALUES ($1, 'owner', 'x', NULL)")
-        .bind(pending)
-        .execute(&app.state.db)
+    sqlx::query(
+        "INSERT INTO documents (id, owner_id, sha256, result_key) VALUES ($1, 'owner', 'x', NULL)",
+    )
+    .bind(pending)
+    .execute(&app.state.db)
+    .await
+    .expect("pending document");
+    create(&app, &token, json!({"source": {"document_id": pending}}))
         .await
-        .expect("pending document");
-    create(&app, &token, json!({"source": {"document_id": pending}})).await.assert_problem(409, "conflict");
+        .assert_problem(409, "conflict");
 }

@@ -4,7 +4,8 @@ use serde_json::{Value, json};
 use shared::config::Function;
 use shared::testing::{TestApp, TestResponse};
 
-pub const PHOTOSYNTHESIS: &str = include_str!("../../../../shared/testdata/quiz/photosynthesis.txt");
+pub const PHOTOSYNTHESIS: &str =
+    include_str!("../../../../shared/testdata/quiz/photosynthesis.txt");
 pub const ROME: &str = include_str!("../../../../shared/testdata/quiz/rome.txt");
 
 /// The quiz function with `extra` settings (no LLM unless given).
@@ -35,14 +36,16 @@ pub fn text_body(text: &str, count: u32) -> Value {
 /// (a current-thread runtime), so the test would hang.
 pub async fn answers_of(app: &TestApp, quiz_id: &str) -> Vec<i64> {
     let id = uuid::Uuid::parse_str(quiz_id).expect("quiz id");
-    sqlx::query_scalar::<_, i16>("SELECT answer_index FROM quiz_questions WHERE quiz_id = $1 ORDER BY position")
-        .bind(id)
-        .fetch_all(&app.state.db)
-        .await
-        .expect("answers")
-        .into_iter()
-        .map(i64::from)
-        .collect()
+    sqlx::query_scalar::<_, i16>(
+        "SELECT answer_index FROM quiz_questions WHERE quiz_id = $1 ORDER BY position",
+    )
+    .bind(id)
+    .fetch_all(&app.state.db)
+    .await
+    .expect("answers")
+    .into_iter()
+    .map(i64::from)
+    .collect()
 }
 
 /// A counter of the quiz cache (`hit`, `miss`, `llm.calls`, `llm.saved`).

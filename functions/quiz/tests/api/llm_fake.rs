@@ -57,7 +57,9 @@ impl LlmFake {
         let app = axum::Router::new()
             .route("/v1/chat/completions", post(answer))
             .with_state(inner.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -89,7 +91,11 @@ impl LlmFake {
     }
 }
 
-async fn answer(State(inner): State<Arc<Inner>>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
+async fn answer(
+    State(inner): State<Arc<Inner>>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
     inner.calls.fetch_add(1, Ordering::SeqCst);
     *inner.last.lock().expect("lock") = Some((headers, body));
     let reply = {
@@ -98,7 +104,9 @@ async fn answer(State(inner): State<Arc<Inner>>, headers: HeaderMap, Json(body):
     };
     match reply.unwrap_or(Reply::Status(500)) {
         Reply::Valid(n) => completion(&quiz(n, 4)),
-        Reply::MalformedJson => completion("{\"title\": \"Broken\", \"questions\": [ {\"prompt\": "),
+        Reply::MalformedJson => {
+            completion("{\"title\": \"Broken\", \"questions\": [ {\"prompt\": ")
+        }
         Reply::ThreeChoices(n) => completion(&quiz(n, 3)),
         Reply::Slow(delay, n) => {
             tokio::time::sleep(delay).await;

@@ -20,9 +20,11 @@ async fn weekly_stats_count_the_callers_quizzes_and_attempts_only() {
     let id = a.json["quiz_id"].as_str().expect("id");
     let right = answers_of(&app, id).await;
     let uri = format!("/v1/quizzes/{id}/attempts");
-    app.post_json(&uri, Some(&token), &json!({"answers": right})).await;
+    app.post_json(&uri, Some(&token), &json!({"answers": right}))
+        .await;
     let wrong: Vec<i64> = right.iter().map(|a| (a + 1) % 4).collect();
-    app.post_json(&uri, Some(&token), &json!({"answers": wrong})).await;
+    app.post_json(&uri, Some(&token), &json!({"answers": wrong}))
+        .await;
     // Older than a week: not counted.
     sqlx::query("INSERT INTO quizzes (id, owner_id, title, generator, source_kind, difficulty, language, requested_count, created_at) \
                  VALUES (gen_random_uuid(), 'learner', 'old', 'extractive', 'text', 'easy', 'en', 1, now() - interval '8 days')")

@@ -59,7 +59,10 @@ pub fn pick(
         let (from, to) = (usable.len() * run / runs, usable.len() * (run + 1) / runs);
         let in_run: HashSet<usize> = usable[from..to].iter().copied().collect();
         let before = chosen.len();
-        let mut ranked: Vec<&Candidate> = candidates.iter().filter(|c| in_run.contains(&c.sentence)).collect();
+        let mut ranked: Vec<&Candidate> = candidates
+            .iter()
+            .filter(|c| in_run.contains(&c.sentence))
+            .collect();
         ranked.sort_by(|a, b| b.score.total_cmp(&a.score));
         for c in ranked {
             try_take(c, &mut chosen, rng);
@@ -102,8 +105,16 @@ fn candidates(
         if !sentence.complete || !(6..=60).contains(&words) {
             continue;
         }
-        let fit = if (ideal_lo..=ideal_hi).contains(&words) { 1.0 } else { 0.6 };
-        let opener = if index.opens_with_context[si] { 0.35 } else { 0.0 };
+        let fit = if (ideal_lo..=ideal_hi).contains(&words) {
+            1.0
+        } else {
+            0.6
+        };
+        let opener = if index.opens_with_context[si] {
+            0.35
+        } else {
+            0.0
+        };
         let occurrences = &index.occurrences[si];
         let informative = occurrences
             .iter()
@@ -113,7 +124,10 @@ fn candidates(
         let lower = sentence.text.to_lowercase();
         for occ in occurrences {
             let term = &index.terms[occ.term];
-            if !term.eligible || group_sizes(term) < 4 || lower.matches(&term.display.to_lowercase()).count() != 1 {
+            if !term.eligible
+                || group_sizes(term) < 4
+                || lower.matches(&term.display.to_lowercase()).count() != 1
+            {
                 continue;
             }
             let salience = match term.kind {
@@ -261,7 +275,9 @@ pub fn related(a: &str, b: &str) -> bool {
         return true;
     }
     let (short, long) = if a.len() < b.len() { (a, b) } else { (b, a) };
-    long.split(' ').any(|w| w == short) || long.starts_with(&format!("{short} ")) || long.ends_with(&format!(" {short}"))
+    long.split(' ').any(|w| w == short)
+        || long.starts_with(&format!("{short} "))
+        || long.ends_with(&format!(" {short}"))
 }
 
 /// How alike two terms of one kind look, for picking plausible distractors.
@@ -270,22 +286,42 @@ fn similarity(answer: &Term, other: &Term, index: &Index) -> f64 {
         let (la, lb) = (a.chars().count() as f64, b.chars().count() as f64);
         1.0 - (la - lb).abs() / la.max(lb).max(1.0)
     };
-    let near = if answer.paragraph == other.paragraph { 0.3 } else { 0.0 };
+    let near = if answer.paragraph == other.paragraph {
+        0.3
+    } else {
+        0.0
+    };
     match answer.kind {
         Kind::Term => {
-            let words = if answer.words == other.words { 1.0 } else { 0.0 };
+            let words = if answer.words == other.words {
+                1.0
+            } else {
+                0.0
+            };
             let suffix = |s: &str| s.chars().rev().take(3).collect::<String>();
-            let rhyme = if suffix(&answer.stem) == suffix(&other.stem) { 0.5 } else { 0.0 };
+            let rhyme = if suffix(&answer.stem) == suffix(&other.stem) {
+                0.5
+            } else {
+                0.0
+            };
             let (da, db) = (index.df(answer) as f64, index.df(other) as f64);
             let weight = 0.3 * (1.0 - (da - db).abs() / da.max(db).max(1.0));
             words + rhyme + 0.5 * length(&answer.display, &other.display) + near + weight
         }
         Kind::Name => {
-            let words = if answer.words == other.words { 1.0 } else { 0.0 };
+            let words = if answer.words == other.words {
+                1.0
+            } else {
+                0.0
+            };
             let the = |t: &Term| t.with_the * 2 >= t.count.max(1);
             let article = if the(answer) == the(other) { 1.0 } else { 0.0 };
             let place = |t: &Term| t.after_place_word * 2 >= t.count.max(1);
-            let place = if place(answer) == place(other) { 1.0 } else { 0.0 };
+            let place = if place(answer) == place(other) {
+                1.0
+            } else {
+                0.0
+            };
             words + article + place + 0.3 * length(&answer.display, &other.display) + near
         }
         Kind::Year => 1.0 / (1.0 + (answer.value - other.value).abs() / 25.0) + near,

@@ -86,7 +86,8 @@ fn split_block(block: &str, paragraph: usize, out: &mut Vec<Sentence>) {
         if matches!(c, '.' | '!' | '?') {
             // Take closing quotes and brackets along with the stop.
             let mut end = i + 1;
-            while end < chars.len() && matches!(chars[end].1, '"' | '\'' | ')' | ']' | '”' | '’') {
+            while end < chars.len() && matches!(chars[end].1, '"' | '\'' | ')' | ']' | '”' | '’')
+            {
                 end += 1;
             }
             let at_end = end >= chars.len();
@@ -98,7 +99,8 @@ fn split_block(block: &str, paragraph: usize, out: &mut Vec<Sentence>) {
                     .is_some_and(|(_, ch)| {
                         ch.is_uppercase() || ch.is_ascii_digit() || matches!(ch, '"' | '“' | '(')
                     });
-            if (at_end || next_starts_sentence) && !(c == '.' && is_abbreviation(&block[start..at])) {
+            if (at_end || next_starts_sentence) && !(c == '.' && is_abbreviation(&block[start..at]))
+            {
                 let stop = chars.get(end).map_or(block.len(), |(b, _)| *b);
                 push(&block[start..stop], paragraph, out);
                 start = stop;
@@ -162,7 +164,9 @@ mod tests {
 
     #[test]
     fn headings_stand_alone_and_hyphenated_line_breaks_are_joined() {
-        let s = split("Photosynthesis\nPlants make sugar by photo-\nsynthesis in leaves.\n\nA new paragraph.");
+        let s = split(
+            "Photosynthesis\nPlants make sugar by photo-\nsynthesis in leaves.\n\nA new paragraph.",
+        );
         assert_eq!(s[0].text, "Photosynthesis");
         assert!(!s[0].complete);
         assert_eq!(s[1].text, "Plants make sugar by photosynthesis in leaves.");

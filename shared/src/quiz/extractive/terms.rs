@@ -74,7 +74,10 @@ impl Evidence {
     fn content(&self, tok: &Tok<'_>) -> bool {
         tok.class == Class::Word
             && tok.lower.chars().count() >= 4
-            && tok.lower.chars().all(|c| c.is_alphabetic() || c == '-' || c == '\'')
+            && tok
+                .lower
+                .chars()
+                .all(|c| c.is_alphabetic() || c == '-' || c == '\'')
             && !words::is_stop(&tok.lower)
             && !words::is_generic(&tok.lower)
             && (tok.is_lowercase_word() || self.lowercase_seen.contains(&tok.lower))
@@ -96,7 +99,10 @@ fn is_acronym(tok: &Tok<'_>) -> bool {
     tok.class == Class::Word
         && (2..=6).contains(&n)
         && upper >= 2
-        && tok.text.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        && tok
+            .text
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
         && !tok.text.chars().all(|c| "IVXLCDM".contains(c))
 }
 
@@ -136,9 +142,10 @@ impl Index {
             index
                 .sentence_words
                 .push(toks.iter().filter(|t| t.class != Class::Mixed).count());
-            index
-                .opens_with_context
-                .push(toks.first().is_some_and(|t| words::is_context_opener(&t.lower)));
+            index.opens_with_context.push(
+                toks.first()
+                    .is_some_and(|t| words::is_context_opener(&t.lower)),
+            );
         }
         // A name mostly used before a noun is an adjective ("Roman", "Dutch").
         for term in index.terms.iter_mut().filter(|t| t.kind == Kind::Name) {
@@ -165,7 +172,8 @@ fn gather(tokens: &[Vec<Tok<'_>>]) -> Evidence {
     }
     for toks in tokens {
         for (i, tok) in toks.iter().enumerate() {
-            let before_noun = |k: usize| !toks[k + 1].gap && words::comes_before_noun(&toks[k].lower);
+            let before_noun =
+                |k: usize| !toks[k + 1].gap && words::comes_before_noun(&toks[k].lower);
             if !ev.content(tok) {
                 continue;
             }
@@ -205,7 +213,11 @@ impl Candidate {
     fn to_term(&self, paragraph: usize, ev: &Evidence) -> Term {
         let lower = self.display.to_lowercase();
         let last = lower.rsplit(' ').next().unwrap_or(&lower);
-        let stem = lower.split(' ').map(words::stem).collect::<Vec<_>>().join(" ");
+        let stem = lower
+            .split(' ')
+            .map(words::stem)
+            .collect::<Vec<_>>()
+            .join(" ");
         let eligible = match self.kind {
             Kind::Term if self.words == 1 => {
                 let evidence = ev.head_noun.get(&stem).copied().unwrap_or(0);
@@ -241,7 +253,10 @@ fn scan(toks: &[Tok<'_>], ev: &Evidence) -> Vec<Candidate> {
         let after_the = i > 0 && !tok.gap && toks[i - 1].lower == "the";
         let after_place_word = i > 0
             && !tok.gap
-            && matches!(toks[i - 1].lower.as_str(), "in" | "at" | "to" | "from" | "near" | "across" | "into");
+            && matches!(
+                toks[i - 1].lower.as_str(),
+                "in" | "at" | "to" | "from" | "near" | "across" | "into"
+            );
         let single = |kind, display: String, value| Candidate {
             display,
             kind,
@@ -260,7 +275,11 @@ fn scan(toks: &[Tok<'_>], ev: &Evidence) -> Vec<Candidate> {
                 .get(&(tok.lower.clone(), next.lower.clone()))
                 .is_some_and(|(seen, opened)| *seen >= 2 && *opened >= 1);
             if first_ok && ev.content(next) && repeated {
-                let first = if ev.name_word(tok, i == 0) { tok.text.to_owned() } else { tok.lower.clone() };
+                let first = if ev.name_word(tok, i == 0) {
+                    tok.text.to_owned()
+                } else {
+                    tok.lower.clone()
+                };
                 out.push(Candidate {
                     display: format!("{first} {}", next.lower),
                     kind: Kind::Term,
@@ -279,19 +298,29 @@ fn scan(toks: &[Tok<'_>], ev: &Evidence) -> Vec<Candidate> {
         // A name may open a sentence when a name word follows ("Julius Caesar").
         let opens_name = i == 0
             && ev.name_word(tok, false)
-            && toks.get(1).is_some_and(|n| !n.gap && ev.name_word(n, false));
+            && toks
+                .get(1)
+                .is_some_and(|n| !n.gap && ev.name_word(n, false));
         if ev.name_word(tok, i == 0) || opens_name {
             let mut j = i + 1;
             loop {
                 let continues = |k: usize| {
                     toks.get(k).is_some_and(|t| {
-                        !t.gap && t.is_capitalised() && t.class == Class::Word && !words::is_stop(&t.lower)
+                        !t.gap
+                            && t.is_capitalised()
+                            && t.class == Class::Word
+                            && !words::is_stop(&t.lower)
                     })
                 };
                 if continues(j) {
                     j += 1;
-                } else if toks.get(j).is_some_and(|t| !t.gap && matches!(t.lower.as_str(), "of" | "the" | "de" | "von" | "van" | "la" | "du" | "da"))
-                    && continues(j + 1)
+                } else if toks.get(j).is_some_and(|t| {
+                    !t.gap
+                        && matches!(
+                            t.lower.as_str(),
+                            "of" | "the" | "de" | "von" | "van" | "la" | "du" | "da"
+                        )
+                }) && continues(j + 1)
                 {
                     j += 2;
                 } else {
@@ -317,7 +346,9 @@ fn scan(toks: &[Tok<'_>], ev: &Evidence) -> Vec<Candidate> {
             continue;
         }
         match tok.class {
-            Class::Word if is_acronym(tok) => out.push(single(Kind::Acronym, tok.text.to_owned(), 0.0)),
+            Class::Word if is_acronym(tok) => {
+                out.push(single(Kind::Acronym, tok.text.to_owned(), 0.0))
+            }
             Class::Number => {
                 if let Some((kind, value)) = number(tok, toks.get(i + 1)) {
                     // The blank covers the digits only ("_____% of", "_____ percent").
@@ -337,7 +368,11 @@ fn scan(toks: &[Tok<'_>], ev: &Evidence) -> Vec<Candidate> {
 
 /// The text of tokens `i..j` as written (single spaces between them).
 fn tok_span(toks: &[Tok<'_>], i: usize, j: usize) -> String {
-    toks[i..j].iter().map(|t| t.text).collect::<Vec<_>>().join(" ")
+    toks[i..j]
+        .iter()
+        .map(|t| t.text)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn number(tok: &Tok<'_>, next: Option<&Tok<'_>>) -> Option<(Kind, f64)> {

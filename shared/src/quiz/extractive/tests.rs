@@ -17,7 +17,12 @@ fn options(count: i64, difficulty: Difficulty) -> QuizOptions {
 }
 
 fn quiz(text: &str, count: i64, difficulty: Difficulty) -> GeneratedQuiz {
-    generate(text, &crate::quiz::cache::sha256_hex(text), &options(count, difficulty)).expect("quiz")
+    generate(
+        text,
+        &crate::quiz::cache::sha256_hex(text),
+        &options(count, difficulty),
+    )
+    .expect("quiz")
 }
 
 fn norm(s: &str) -> String {
@@ -35,17 +40,41 @@ fn every_question_obeys_the_invariants_at_every_difficulty() {
                 let answer = &question.choices[usize::from(question.answer_index)];
                 assert!(answers.insert(norm(answer)), "answer {answer} twice");
                 let distinct: HashSet<String> = question.choices.iter().map(|c| norm(c)).collect();
-                assert_eq!(distinct.len(), 4, "choices not distinct: {:?}", question.choices);
-                assert_eq!(question.prompt.matches(BLANK).count(), 1, "{}", question.prompt);
+                assert_eq!(
+                    distinct.len(),
+                    4,
+                    "choices not distinct: {:?}",
+                    question.choices
+                );
+                assert_eq!(
+                    question.prompt.matches(BLANK).count(),
+                    1,
+                    "{}",
+                    question.prompt
+                );
                 // The explanation is the source sentence, and filling the blank gives it back
                 // (but for a neutralised article).
                 let filled = question.prompt.replace(BLANK, answer).replace("a(n) ", "");
-                let source = question.explanation.replace(" an ", " ").replace(" a ", " ");
+                let source = question
+                    .explanation
+                    .replace(" an ", " ")
+                    .replace(" a ", " ");
                 assert_eq!(filled.replace(" an ", " ").replace(" a ", " "), source);
-                assert!(text.split_whitespace().collect::<Vec<_>>().join(" ").contains(&question.explanation));
+                assert!(
+                    text.split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                        .contains(&question.explanation)
+                );
                 for choice in &question.choices {
-                    assert!(!words::is_stop(&choice.to_lowercase()), "stop word {choice}");
-                    assert!(text.contains(choice.as_str()) || text.to_lowercase().contains(&choice.to_lowercase()));
+                    assert!(
+                        !words::is_stop(&choice.to_lowercase()),
+                        "stop word {choice}"
+                    );
+                    assert!(
+                        text.contains(choice.as_str())
+                            || text.to_lowercase().contains(&choice.to_lowercase())
+                    );
                     assert!(!choice.is_empty());
                 }
             }
@@ -55,15 +84,28 @@ fn every_question_obeys_the_invariants_at_every_difficulty() {
 
 #[test]
 fn distractors_are_of_the_answers_kind() {
-    let is_number = |s: &str| s.chars().all(|c| c.is_ascii_digit() || c == '.' || c == ',');
+    let is_number = |s: &str| {
+        s.chars()
+            .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
+    };
     let capitalised = |s: &str| s.chars().next().is_some_and(char::is_uppercase);
     for difficulty in [Difficulty::Easy, Difficulty::Medium, Difficulty::Hard] {
         for question in quiz(ROME, 12, difficulty).questions {
             let answer = &question.choices[usize::from(question.answer_index)];
             for choice in &question.choices {
-                assert_eq!(is_number(choice), is_number(answer), "{:?}", question.choices);
+                assert_eq!(
+                    is_number(choice),
+                    is_number(answer),
+                    "{:?}",
+                    question.choices
+                );
                 if !is_number(answer) {
-                    assert_eq!(capitalised(choice), capitalised(answer), "{:?}", question.choices);
+                    assert_eq!(
+                        capitalised(choice),
+                        capitalised(answer),
+                        "{:?}",
+                        question.choices
+                    );
                 }
             }
         }
@@ -76,7 +118,10 @@ fn the_same_input_gives_the_same_quiz_and_other_options_another() {
     let b = quiz(PHOTOSYNTHESIS, 8, Difficulty::Medium);
     assert_eq!(a, b);
     let hard = quiz(PHOTOSYNTHESIS, 8, Difficulty::Hard);
-    assert_ne!(a.questions, hard.questions, "difficulty changes the questions");
+    assert_ne!(
+        a.questions, hard.questions,
+        "difficulty changes the questions"
+    );
 }
 
 #[test]
@@ -84,19 +129,36 @@ fn difficulty_changes_which_terms_are_asked() {
     let years = |q: &GeneratedQuiz| {
         q.questions
             .iter()
-            .filter(|x| x.choices[usize::from(x.answer_index)].chars().all(|c| c.is_ascii_digit()))
+            .filter(|x| {
+                x.choices[usize::from(x.answer_index)]
+                    .chars()
+                    .all(|c| c.is_ascii_digit())
+            })
             .count()
     };
     let easy = quiz(ROME, 8, Difficulty::Easy);
     let hard = quiz(ROME, 8, Difficulty::Hard);
-    assert!(years(&hard) > years(&easy), "hard asks more dates: {} vs {}", years(&hard), years(&easy));
+    assert!(
+        years(&hard) > years(&easy),
+        "hard asks more dates: {} vs {}",
+        years(&hard),
+        years(&easy)
+    );
 }
 
 #[test]
 fn fewer_good_sentences_than_asked_gives_fewer_questions_and_says_so() {
     let q = quiz(PHOTOSYNTHESIS, 50, Difficulty::Medium);
-    assert!(q.questions.len() < 50 && q.questions.len() >= 15, "{}", q.questions.len());
-    assert!(q.warnings.iter().any(|w| w.contains("of the 50 requested")), "{:?}", q.warnings);
+    assert!(
+        q.questions.len() < 50 && q.questions.len() >= 15,
+        "{}",
+        q.questions.len()
+    );
+    assert!(
+        q.warnings.iter().any(|w| w.contains("of the 50 requested")),
+        "{:?}",
+        q.warnings
+    );
     let full = quiz(PHOTOSYNTHESIS, 5, Difficulty::Medium);
     assert!(full.warnings.is_empty());
 }
@@ -104,7 +166,11 @@ fn fewer_good_sentences_than_asked_gives_fewer_questions_and_says_so() {
 #[test]
 fn a_text_with_nothing_to_ask_is_refused() {
     let opts = options(5, Difficulty::Easy);
-    for text in ["Hello.", "the the the. and and and.", "One two three four five six seven."] {
+    for text in [
+        "Hello.",
+        "the the the. and and and.",
+        "One two three four five six seven.",
+    ] {
         let err = generate(text, "x", &opts).expect_err(text);
         assert!(matches!(err, GenerationError::NotEnoughContent(_)));
     }
@@ -112,8 +178,13 @@ fn a_text_with_nothing_to_ask_is_refused() {
 
 #[test]
 fn the_title_is_the_heading_when_there_is_one() {
-    assert_eq!(quiz(PHOTOSYNTHESIS, 3, Difficulty::Easy).title, "Photosynthesis");
-    let body = PHOTOSYNTHESIS.trim_start_matches("Photosynthesis").trim_start();
+    assert_eq!(
+        quiz(PHOTOSYNTHESIS, 3, Difficulty::Easy).title,
+        "Photosynthesis"
+    );
+    let body = PHOTOSYNTHESIS
+        .trim_start_matches("Photosynthesis")
+        .trim_start();
     let title = quiz(body, 3, Difficulty::Easy).title;
     assert!(title.starts_with("Quiz: "), "{title}");
 }
@@ -123,7 +194,11 @@ fn the_title_is_the_heading_when_there_is_one() {
 #[test]
 #[ignore = "prints a sample for a human to read"]
 fn print_sample_quizzes() {
-    for (text, difficulty) in [(PHOTOSYNTHESIS, Difficulty::Easy), (PHOTOSYNTHESIS, Difficulty::Hard), (ROME, Difficulty::Medium)] {
+    for (text, difficulty) in [
+        (PHOTOSYNTHESIS, Difficulty::Easy),
+        (PHOTOSYNTHESIS, Difficulty::Hard),
+        (ROME, Difficulty::Medium),
+    ] {
         let q = quiz(text, 8, difficulty);
         println!("== {} ({difficulty:?})", q.title);
         for x in q.questions {

@@ -48,7 +48,8 @@ pub fn tokenize(sentence: &str) -> Vec<Tok<'_>> {
                 let ch = chars[j].1;
                 let joins_next = chars.get(j + 1).is_some_and(|(_, n)| n.is_alphanumeric());
                 let inner = if numeric {
-                    matches!(ch, '.' | ',') && chars.get(j + 1).is_some_and(|(_, n)| n.is_ascii_digit())
+                    matches!(ch, '.' | ',')
+                        && chars.get(j + 1).is_some_and(|(_, n)| n.is_ascii_digit())
                 } else {
                     matches!(ch, '\'' | '’' | '-') && joins_next
                 };
@@ -107,16 +108,32 @@ mod tests {
 
     #[test]
     fn words_numbers_and_gaps_are_told_apart() {
-        let toks = tokenize("In 1779, Jan Ingenhousz's light-dependent test used 6 CO2 (4th), 42%.");
+        let toks =
+            tokenize("In 1779, Jan Ingenhousz's light-dependent test used 6 CO2 (4th), 42%.");
         let texts: Vec<&str> = toks.iter().map(|t| t.text).collect();
         assert_eq!(
             texts,
-            vec!["In", "1779", "Jan", "Ingenhousz", "light-dependent", "test", "used", "6", "CO2", "4th", "42%"]
+            vec![
+                "In",
+                "1779",
+                "Jan",
+                "Ingenhousz",
+                "light-dependent",
+                "test",
+                "used",
+                "6",
+                "CO2",
+                "4th",
+                "42%"
+            ]
         );
         assert_eq!(toks[1].class, Class::Number);
         assert!(toks[2].gap, "the comma separates 1779 from Jan");
         assert!(!toks[3].gap);
         assert_eq!(toks[9].class, Class::Mixed);
-        assert_eq!(&"In 1779, Jan Ingenhousz's"[toks[3].start..toks[3].end], "Ingenhousz");
+        assert_eq!(
+            &"In 1779, Jan Ingenhousz's"[toks[3].start..toks[3].end],
+            "Ingenhousz"
+        );
     }
 }

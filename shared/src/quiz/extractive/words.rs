@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::sync::LazyLock;
 
 /// Function words, connectives and pronouns.
+#[rustfmt::skip]
 const STOP: &[&str] = &[
     "a", "about", "above", "across", "after", "afterwards", "again", "against", "all", "almost",
     "alone", "along", "inside", "outside", "beneath", "behind", "near", "underneath", "despite", "already", "also", "although", "always", "am", "among", "amongst", "an",
@@ -33,6 +34,7 @@ const STOP: &[&str] = &[
 ];
 
 /// Common words that are content words in form but too vague to be a key term.
+#[rustfmt::skip]
 const GENERIC: &[&str] = &[
     "able", "according", "actually", "addition", "allow", "allows", "another", "approximately",
     "area", "areas", "aspect", "aspects", "based", "begin", "began", "called", "case", "cases",
@@ -53,6 +55,7 @@ const GENERIC: &[&str] = &[
 ];
 
 /// Words after which a noun phrase usually starts.
+#[rustfmt::skip]
 const BEFORE_NOUN: &[&str] = &[
     "a", "an", "the", "this", "these", "those", "its", "their", "his", "her", "our",
     "of", "in", "by", "with", "from", "into", "for", "on", "as", "called", "named", "each",
@@ -60,6 +63,7 @@ const BEFORE_NOUN: &[&str] = &[
 ];
 
 /// Sentence openers that point back to something outside the sentence.
+#[rustfmt::skip]
 const CONTEXT_OPENERS: &[&str] = &[
     "it", "this", "these", "they", "he", "she", "its", "their", "his", "her", "such", "those",
     "that", "there", "here",
@@ -99,7 +103,9 @@ pub fn has_noun_suffix(lower: &str) -> bool {
         "ence", "ences", "ance", "ances", "ship", "hood", "ery", "cule", "cules", "oid", "oids",
         "plast", "plasts", "some", "somes", "cyte", "cytes", "gen", "gens",
     ];
-    SUFFIXES.iter().any(|s| lower.len() > s.len() + 2 && lower.ends_with(s))
+    SUFFIXES
+        .iter()
+        .any(|s| lower.len() > s.len() + 2 && lower.ends_with(s))
 }
 
 /// Endings that mark a verb, adjective or adverb.
@@ -108,7 +114,9 @@ pub fn has_non_noun_suffix(lower: &str) -> bool {
         "ly", "ous", "ive", "ful", "less", "able", "ible", "ed", "ing", "ize", "izes", "ise",
         "ises", "ify", "ifies", "al", "ic",
     ];
-    SUFFIXES.iter().any(|s| lower.len() > s.len() + 2 && lower.ends_with(s))
+    SUFFIXES
+        .iter()
+        .any(|s| lower.len() > s.len() + 2 && lower.ends_with(s))
 }
 
 /// A crude singular, for telling `chloroplast` and `chloroplasts` apart from

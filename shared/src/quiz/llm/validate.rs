@@ -13,9 +13,16 @@ const MAX_TITLE_CHARS: usize = 200;
 
 /// The validated quiz, or why it was refused (for the log, never the caller).
 /// More questions than asked are cut to `wanted`; fewer are refused.
-pub fn validate(raw: RawQuiz, wanted: usize, fallback_title: &str) -> Result<GeneratedQuiz, String> {
+pub fn validate(
+    raw: RawQuiz,
+    wanted: usize,
+    fallback_title: &str,
+) -> Result<GeneratedQuiz, String> {
     if raw.questions.len() < wanted {
-        return Err(format!("{} questions instead of {wanted}", raw.questions.len()));
+        return Err(format!(
+            "{} questions instead of {wanted}",
+            raw.questions.len()
+        ));
     }
     let mut questions = Vec::with_capacity(wanted);
     let mut prompts = HashSet::new();
@@ -28,10 +35,16 @@ pub fn validate(raw: RawQuiz, wanted: usize, fallback_title: &str) -> Result<Gen
             return Err(format!("question {i}: repeats an earlier prompt"));
         }
         if q.choices.len() != 4 {
-            return Err(format!("question {i}: {} choices instead of 4", q.choices.len()));
+            return Err(format!(
+                "question {i}: {} choices instead of 4",
+                q.choices.len()
+            ));
         }
         let choices: Vec<String> = q.choices.iter().map(|c| c.trim().to_owned()).collect();
-        if choices.iter().any(|c| c.is_empty() || c.chars().count() > MAX_CHOICE_CHARS) {
+        if choices
+            .iter()
+            .any(|c| c.is_empty() || c.chars().count() > MAX_CHOICE_CHARS)
+        {
             return Err(format!("question {i}: an empty or overlong choice"));
         }
         let distinct: HashSet<String> = choices.iter().map(|c| c.to_lowercase()).collect();
@@ -55,7 +68,11 @@ pub fn validate(raw: RawQuiz, wanted: usize, fallback_title: &str) -> Result<Gen
         });
     }
     let title = raw.title.trim();
-    let title = if title.is_empty() { fallback_title } else { title };
+    let title = if title.is_empty() {
+        fallback_title
+    } else {
+        title
+    };
     Ok(GeneratedQuiz {
         title: title.chars().take(MAX_TITLE_CHARS).collect(),
         questions,
@@ -87,7 +104,10 @@ mod tests {
     #[test]
     fn a_well_formed_quiz_passes_and_extra_questions_are_cut() {
         let q = validate(
-            quiz(vec![question(&["a", "b", "c", "d"], 3), question(&["e", "f", "g", "h"], 0)]),
+            quiz(vec![
+                question(&["a", "b", "c", "d"], 3),
+                question(&["e", "f", "g", "h"], 0),
+            ]),
             1,
             "x",
         )
@@ -101,11 +121,26 @@ mod tests {
     fn wrong_counts_duplicates_and_bad_indexes_are_refused() {
         let bad = [
             quiz(vec![question(&["a", "b", "c", "d"], 0)]),
-            quiz(vec![question(&["a", "b", "c"], 0), question(&["e", "f", "g", "h"], 0)]),
-            quiz(vec![question(&["a", "b", "c", "A"], 0), question(&["e", "f", "g", "h"], 0)]),
-            quiz(vec![question(&["a", "b", "c", "d"], 4), question(&["e", "f", "g", "h"], 0)]),
-            quiz(vec![question(&["a", "b", "c", "d"], -1), question(&["e", "f", "g", "h"], 0)]),
-            quiz(vec![question(&["a", "b", " ", "d"], 0), question(&["e", "f", "g", "h"], 0)]),
+            quiz(vec![
+                question(&["a", "b", "c"], 0),
+                question(&["e", "f", "g", "h"], 0),
+            ]),
+            quiz(vec![
+                question(&["a", "b", "c", "A"], 0),
+                question(&["e", "f", "g", "h"], 0),
+            ]),
+            quiz(vec![
+                question(&["a", "b", "c", "d"], 4),
+                question(&["e", "f", "g", "h"], 0),
+            ]),
+            quiz(vec![
+                question(&["a", "b", "c", "d"], -1),
+                question(&["e", "f", "g", "h"], 0),
+            ]),
+            quiz(vec![
+                question(&["a", "b", " ", "d"], 0),
+                question(&["e", "f", "g", "h"], 0),
+            ]),
         ];
         for raw in bad {
             assert!(validate(raw, 2, "x").is_err());

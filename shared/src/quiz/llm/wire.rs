@@ -61,11 +61,16 @@ pub fn request_body(model: &str, material: &Material, options: &QuizOptions) -> 
             let truncated = text.chars().count() > MAX_SOURCE_CHARS;
             let text: String = text.chars().take(MAX_SOURCE_CHARS).collect();
             (
-                format!("Write the quiz about this text, using only what it states.\n\n<text>\n{text}\n</text>"),
+                format!(
+                    "Write the quiz about this text, using only what it states.\n\n<text>\n{text}\n</text>"
+                ),
                 truncated,
             )
         }
-        Material::Topic(topic) => (format!("Write the quiz about this topic: {}", topic.as_str()), false),
+        Material::Topic(topic) => (
+            format!("Write the quiz about this topic: {}", topic.as_str()),
+            false,
+        ),
     };
     let body = json!({
         "model": model,
