@@ -177,10 +177,17 @@ fn gather(tokens: &[Vec<Tok<'_>>]) -> Evidence {
             if !ev.content(tok) {
                 continue;
             }
-            // "the pigment absorbs": a determiner or preposition right before,
-            // and no content word right after (that would be the head noun).
-            let next_is_content = toks.get(i + 1).is_some_and(|n| !n.gap && ev.content(n));
-            if i >= 1 && before_noun(i - 1) && !next_is_content {
+            // "the pigment absorbs": a determiner right before (or a
+            // preposition, for a plural), and no further word of the phrase
+            // after it (that would be the head noun).
+            let next_in_phrase = toks
+                .get(i + 1)
+                .is_some_and(|n| !n.gap && n.class == Class::Word && !words::is_stop(&n.lower));
+            let introduced = i >= 1
+                && !tok.gap
+                && (words::is_determiner(&toks[i - 1].lower)
+                    || (words::is_preposition(&toks[i - 1].lower) && words::is_plural(&tok.lower)));
+            if introduced && !next_in_phrase {
                 *ev.head_noun.entry(words::stem(&tok.lower)).or_default() += 1;
             }
             if let Some(next) = toks.get(i + 1).filter(|n| !n.gap && ev.content(n)) {
@@ -312,7 +319,10 @@ fn scan(toks: &[Tok<'_>], ev: &Evidence) -> Vec<Candidate> {
                             && !words::is_stop(&t.lower)
                     })
                 };
-                if continues(j) {
+                if toks[j - 1].possessive {
+                    // "Chaucer's Canterbury Tales" is two names.
+                    break;
+                } else if continues(j) {
                     j += 1;
                 } else if toks.get(j).is_some_and(|t| {
                     !t.gap

@@ -18,6 +18,8 @@ pub struct Tok<'a> {
     pub class: Class,
     /// Punctuation (not just spaces) stands between this token and the previous one.
     pub gap: bool,
+    /// A possessive `'s` followed the word (and was dropped from it).
+    pub possessive: bool,
 }
 
 impl Tok<'_> {
@@ -66,9 +68,11 @@ pub fn tokenize(sentence: &str) -> Vec<Tok<'_>> {
                 j += 1;
             }
             let mut text = &sentence[start..end];
-            for possessive in ["'s", "’s"] {
-                if let Some(base) = text.strip_suffix(possessive) {
+            let mut possessive = false;
+            for suffix in ["'s", "’s"] {
+                if let Some(base) = text.strip_suffix(suffix) {
                     text = base;
+                    possessive = true;
                 }
             }
             let class = if !numeric {
@@ -88,6 +92,7 @@ pub fn tokenize(sentence: &str) -> Vec<Tok<'_>> {
                 end: start + text.len(),
                 class,
                 gap: gap && !first,
+                possessive,
             });
             first = false;
             gap = false;

@@ -54,12 +54,19 @@ const GENERIC: &[&str] = &[
     "hundreds", "thousands", "millions", "billions", "dozens", "lots", "start", "end", "rest",
 ];
 
-/// Words after which a noun phrase usually starts.
+/// Determiners: what follows them (before any further word) is a noun.
 #[rustfmt::skip]
-const BEFORE_NOUN: &[&str] = &[
-    "a", "an", "the", "this", "these", "those", "its", "their", "his", "her", "our",
-    "of", "in", "by", "with", "from", "into", "for", "on", "as", "called", "named", "each",
-    "every", "many", "some", "two", "three", "several", "between", "through", "during",
+const DETERMINERS: &[&str] = &[
+    "a", "an", "the", "this", "these", "those", "its", "their", "his", "her", "our", "each",
+    "every", "many", "some", "two", "three", "several", "no", "any", "both", "few",
+];
+
+/// Prepositions: what follows them is a noun when it is plural in form
+/// ("in leaves"); otherwise it may be an adjective or adverb ("from deep").
+#[rustfmt::skip]
+const PREPOSITIONS: &[&str] = &[
+    "of", "in", "by", "with", "from", "into", "for", "on", "as", "called", "named", "between",
+    "through", "during", "about", "than", "like", "among", "across", "under", "over",
 ];
 
 /// Sentence openers that point back to something outside the sentence.
@@ -75,7 +82,8 @@ fn set(words: &'static [&'static str]) -> HashSet<&'static str> {
 
 static STOP_SET: LazyLock<HashSet<&'static str>> = LazyLock::new(|| set(STOP));
 static GENERIC_SET: LazyLock<HashSet<&'static str>> = LazyLock::new(|| set(GENERIC));
-static BEFORE_NOUN_SET: LazyLock<HashSet<&'static str>> = LazyLock::new(|| set(BEFORE_NOUN));
+static DETERMINER_SET: LazyLock<HashSet<&'static str>> = LazyLock::new(|| set(DETERMINERS));
+static PREPOSITION_SET: LazyLock<HashSet<&'static str>> = LazyLock::new(|| set(PREPOSITIONS));
 static OPENER_SET: LazyLock<HashSet<&'static str>> = LazyLock::new(|| set(CONTEXT_OPENERS));
 
 /// `lower` is lower-cased.
@@ -87,8 +95,17 @@ pub fn is_generic(lower: &str) -> bool {
     GENERIC_SET.contains(lower)
 }
 
+pub fn is_determiner(lower: &str) -> bool {
+    DETERMINER_SET.contains(lower)
+}
+
+pub fn is_preposition(lower: &str) -> bool {
+    PREPOSITION_SET.contains(lower)
+}
+
+/// Words after which a noun phrase usually starts.
 pub fn comes_before_noun(lower: &str) -> bool {
-    BEFORE_NOUN_SET.contains(lower)
+    is_determiner(lower) || is_preposition(lower)
 }
 
 pub fn is_context_opener(lower: &str) -> bool {
@@ -99,9 +116,9 @@ pub fn is_context_opener(lower: &str) -> bool {
 pub fn has_noun_suffix(lower: &str) -> bool {
     const SUFFIXES: &[&str] = &[
         "tion", "tions", "sion", "sions", "ment", "ments", "ness", "ity", "ities", "ism", "isms",
-        "ist", "ists", "ase", "ases", "ide", "ides", "ose", "phyll", "ogen", "ogens", "cycle",
-        "ence", "ences", "ance", "ances", "ship", "hood", "ery", "cule", "cules", "oid", "oids",
-        "plast", "plasts", "some", "somes", "cyte", "cytes", "gen", "gens",
+        "ist", "ists", "ide", "ides", "ose", "phyll", "ogen", "ogens", "cycle", "ence", "ences",
+        "ance", "ances", "ship", "hood", "ery", "cule", "cules", "oid", "oids", "plast", "plasts",
+        "some", "somes", "cyte", "cytes", "gen", "gens",
     ];
     SUFFIXES
         .iter()
@@ -111,8 +128,8 @@ pub fn has_noun_suffix(lower: &str) -> bool {
 /// Endings that mark a verb, adjective or adverb.
 pub fn has_non_noun_suffix(lower: &str) -> bool {
     const SUFFIXES: &[&str] = &[
-        "ly", "ous", "ive", "ful", "less", "able", "ible", "ed", "ing", "ize", "izes", "ise",
-        "ises", "ify", "ifies", "al", "ic",
+        "ly", "ous", "ive", "ful", "less", "able", "ible", "ed", "ing", "est", "based", "ize",
+        "izes", "ise", "ises", "ify", "ifies", "al", "ic",
     ];
     SUFFIXES
         .iter()
