@@ -112,3 +112,64 @@ fn llm_config(env: &mut Env, allow_insecure_transport: bool) -> Option<LlmConfig
         max_retry_after,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{Config, Function};
+
+    fn quiz_vars(extra: &[(&str, &str)]) -> Vec<(String, String)> {
+        let mut vars = vec![
+            (
+                "DATABASE_URL".to_owned(),
+                "postgres://u@127.0.0.1/db".to_owned(),
+            ),
+            (
+                "JWT_SECRET_KEY".to_owned(),
+                "0123456789abcdef0123456789abcdef".to_owned(),
+            ),
+        ];
+        vars.extend(
+            extra
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        vars
+    }
+
+    #[test]
+    fn no_provider_by_default_and_defaults_for_the_rest() {
+        let config = Config::from_vars(Function::Quiz, quiz_vars(&[])).expect("config");
+        assert!(config.quiz.llm.is_none());
+        assert_eq!(config.quiz.cache_ttl.as_secs(), 3600);
+        assert_eq!(config.quiz.stats_ttl.as_secs(), 300);
+        assert!(config.quiz.fallback_to_extractive);
+        assert!(config.quiz.max_body_bytes() > config.quiz.max_text_bytes);
+    }
+
+    #[test]
+    fn a_key_alone_means_openai_and_the_key_stays_secret() {
+        let config = Config::from_vars(
+            Function::Quiz,
+            quiz_vars(&[("OPENAI_API_KEY", "sk-hunter2")]),
+        )
+        .expect("config");
+        let llm = config.quiz.llm.as_ref().expect("a provider");
+        assert_eq!(llm.base_url.as_str(), "https://api.openai.com/v1");
+        assert_eq!(llm.model, "gpt-4o-mini");
+        assert!(!format!("{config:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn plain_http_to_a_remote_llm_is_refused_unless_allowed() {
+        let remote = [("LLM_BASE_URL", "http://llm.example.com/v1")];
+        let err = Config::from_vars(Function::Quiz, quiz_vars(&remote)).expect_err("refused");
+        assert_eq!(err.variables(), vec!["LLM_BASE_URL"]);
+        let allowed = [remote[0], ("ALLOW_INSECURE_TRANSPORT", "true")];
+        assert!(Config::from_vars(Function::Quiz, quiz_vars(&allowed)).is_ok());
+        let local = [("LLM_BASE_URL", "http://127.0.0.1:11434/v1")];
+        assert!(Config::from_vars(Function::Quiz, quiz_vars(&local)).is_ok());
+        let bad = [("LLM_BASE_URL", "ftp://x"), ("LLM_TIMEOUT_SECS", "0")];
+        let err = Config::from_vars(Function::Quiz, quiz_vars(&bad)).expect_err("refused");
+        assert_eq!(err.variables(), vec!["LLM_BASE_URL", "LLM_TIMEOUT_SECS"]);
+    }
+}

@@ -45,9 +45,8 @@ impl QuizGenerator for Extractive {
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || span.in_scope(|| generate(&text, &sha256, &options)))
             .await
-            .map_err(|_| {
-                GenerationError::NotEnoughContent("the text could not be processed".into())
-            })?
+            // A panic stays a panic: the runtime's panic layer logs it and answers 500.
+            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
     }
 }
 
