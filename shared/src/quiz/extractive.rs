@@ -4,6 +4,7 @@
 //! never a function word) and offers three terms of the same kind from the
 //! same text beside it. The explanation is the source sentence.
 
+mod evidence;
 mod select;
 mod sentences;
 mod terms;
