@@ -208,6 +208,7 @@ fn print_sample_quizzes() {
         (PHOTOSYNTHESIS, Difficulty::Easy),
         (PHOTOSYNTHESIS, Difficulty::Hard),
         (ROME, Difficulty::Medium),
+        (ROME, Difficulty::Hard),
     ];
     samples.extend(OTHERS.map(|t| (t, Difficulty::Medium)));
     for (text, difficulty) in samples {
