@@ -3,6 +3,7 @@
 //! bad or missing variable. Secrets are `SecretString` and never reach `Debug`.
 
 mod env;
+mod quiz;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -12,6 +13,7 @@ use url::Url;
 
 use env::Env;
 pub use env::{ConfigError, parse_duration};
+pub use quiz::{LlmConfig, QuizConfig};
 
 /// Which function is starting: decides the default port and which variables
 /// are required (only the functions with `/v1/` routes need a JWT key, say).
@@ -80,6 +82,8 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// Upper bound for each dependency check in `/health/ready`.
     pub readiness_timeout: Duration,
+    /// The `quiz` function's generators, cache and limits.
+    pub quiz: QuizConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -213,6 +217,7 @@ impl Config {
             max_body_bytes: env.parse_or("MAX_BODY_BYTES", 1024 * 1024),
             shutdown_grace: env.seconds_or("SHUTDOWN_GRACE_SECS", 8.0),
             readiness_timeout: env.seconds_or("READINESS_TIMEOUT_SECS", 1.5),
+            quiz: quiz::quiz_config(&mut env, allow_insecure_transport),
         };
         env.finish()?;
         Ok(config)

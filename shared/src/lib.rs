@@ -8,6 +8,7 @@ pub mod error;
 pub mod health;
 pub mod kv;
 pub mod limits;
+pub mod quiz;
 pub mod serve;
 pub mod state;
 pub mod telemetry;

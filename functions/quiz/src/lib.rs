@@ -1,9 +1,47 @@
-//! The `quiz` function's HTTP handlers. Its capability is built in its own issue;
-//! until then it answers `GET /health` only.
+//! The `quiz` function's HTTP handlers: quizzes from text, documents or
+//! topics, attempts and weekly stats. Grouped per resource; the logic lives in
+//! `shared::quiz`.
+
+mod attempts;
+mod quizzes;
+mod stats;
+
+use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::FromRef;
 use shared::AppState;
+use shared::auth::AuthState;
+use shared::quiz::Quizzes;
+
+/// What the quiz handlers reach: the shared state and the quiz service
+/// (generators and their HTTP client, built once per cold start).
+#[derive(Clone)]
+pub struct QuizState {
+    pub app: AppState,
+    pub quizzes: Arc<Quizzes>,
+}
+
+impl FromRef<QuizState> for AuthState {
+    fn from_ref(state: &QuizState) -> Self {
+        AuthState(state.app.auth.clone())
+    }
+}
 
 pub fn router(state: AppState) -> Router {
-    Router::new().with_state(state)
+    let quizzes = Arc::new(Quizzes::new(&state.config));
+    let state = QuizState {
+        app: state,
+        quizzes,
+    };
+    Router::new()
+        .merge(quizzes::router(&state))
+        .merge(attempts::router())
+        .merge(stats::router())
+        .with_state(state)
+}
+
+/// A path id: not a UUID means no such quiz.
+fn quiz_id(raw: &str) -> Result<uuid::Uuid, shared::Error> {
+    uuid::Uuid::parse_str(raw).map_err(|_| shared::Error::NotFound)
 }

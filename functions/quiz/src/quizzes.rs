@@ -1,0 +1,149 @@
+//! `POST /v1/quizzes` and `GET /v1/quizzes/{id}`.
+
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use shared::auth::AuthUser;
+use shared::quiz::store::StoredQuiz;
+use shared::quiz::{
+    Difficulty, GeneratorChoice, Language, QuestionCount, QuizOptions, QuizRequest, QuizSource,
+    SourceText, Topic,
+};
+use uuid::Uuid;
+
+use crate::QuizState;
+
+pub fn router(state: &QuizState) -> Router<QuizState> {
+    // The text limit decides the body limit, enforced before the body is read whole.
+    let body_limit = state.quizzes.config().max_body_bytes();
+    Router::new()
+        .route(
+            "/v1/quizzes",
+            post(create_quiz).layer(DefaultBodyLimit::max(body_limit)),
+        )
+        .route("/v1/quizzes/{id}", get(get_quiz))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateQuizRequest {
+    source: SourceDto,
+    #[serde(default = "default_count")]
+    question_count: i64,
+    #[serde(default)]
+    difficulty: Option<Difficulty>,
+    #[serde(default)]
+    language: Option<String>,
+    #[serde(default)]
+    generator: GeneratorChoice,
+}
+
+/// Exactly one of `{"text"}`, `{"document_id"}`, `{"topic"}`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+enum SourceDto {
+    Text(String),
+    DocumentId(Uuid),
+    Topic(String),
+}
+
+fn default_count() -> i64 {
+    5
+}
+
+impl CreateQuizRequest {
+    fn parse(self, max_text_bytes: usize) -> Result<QuizRequest, shared::Error> {
+        let source = match self.source {
+            SourceDto::Text(text) => QuizSource::Text(SourceText::parse(text, max_text_bytes)?),
+            SourceDto::DocumentId(id) => QuizSource::Document(id),
+            SourceDto::Topic(topic) => QuizSource::Topic(Topic::parse(&topic)?),
+        };
+        Ok(QuizRequest {
+            source,
+            options: QuizOptions {
+                question_count: QuestionCount::parse(self.question_count)?,
+                difficulty: self.difficulty.unwrap_or(Difficulty::Medium),
+                language: Language::parse(self.language.as_deref().unwrap_or("en"))?,
+            },
+            generator: self.generator,
+        })
+    }
+}
+
+/// A quiz as its owner sees it before an attempt: no answers.
+#[derive(Debug, Serialize)]
+pub struct QuizResponse {
+    quiz_id: Uuid,
+    title: String,
+    generator: String,
+    cached: bool,
+    /// How many questions were asked for (`questions` may hold fewer).
+    requested: i16,
+    warnings: Vec<String>,
+    questions: Vec<QuestionResponse>,
+    created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize)]
+struct QuestionResponse {
+    question_id: Uuid,
+    prompt: String,
+    choices: Vec<String>,
+}
+
+impl From<StoredQuiz> for QuizResponse {
+    fn from(quiz: StoredQuiz) -> Self {
+        QuizResponse {
+            quiz_id: quiz.id,
+            title: quiz.title,
+            generator: quiz.generator,
+            cached: quiz.cached,
+            requested: quiz.requested,
+            warnings: quiz.warnings,
+            questions: quiz
+                .questions
+                .into_iter()
+                .map(|q| QuestionResponse {
+                    question_id: q.id,
+                    prompt: q.prompt,
+                    choices: q.choices,
+                })
+                .collect(),
+            created_at: quiz.created_at,
+        }
+    }
+}
+
+async fn create_quiz(
+    State(state): State<QuizState>,
+    user: AuthUser,
+    Json(body): Json<CreateQuizRequest>,
+) -> Result<impl IntoResponse, shared::Error> {
+    let request = body.parse(state.quizzes.config().max_text_bytes)?;
+    let quiz = state
+        .quizzes
+        .create(&state.app.db, &state.app.kv, &user.user_id, request)
+        .await?;
+    let location = format!("/v1/quizzes/{}", quiz.id);
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(QuizResponse::from(quiz)),
+    ))
+}
+
+async fn get_quiz(
+    State(state): State<QuizState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<QuizResponse>, shared::Error> {
+    let quiz = state
+        .quizzes
+        .get(&state.app.db, &user.user_id, crate::quiz_id(&id)?)
+        .await?;
+    Ok(Json(quiz.into()))
+}
