@@ -83,8 +83,9 @@ impl TestDb {
 impl Drop for TestDb {
     fn drop(&mut self) {
         let name = self.name.clone();
-        let pool = self.pool.clone();
-        // Drop runs outside async context guarantees: use a runtime of our own.
+        // The pool's connections belong to the test's runtime, which is blocked
+        // here: closing them from another runtime could wait forever. FORCE
+        // ends them server-side instead. A runtime of our own runs the drop.
         let _ = std::thread::spawn(move || {
             let Ok(rt) = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -93,7 +94,6 @@ impl Drop for TestDb {
                 return;
             };
             rt.block_on(async move {
-                pool.close().await;
                 if let Ok(mut admin) = admin_options().connect().await {
                     let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
                     let _ = admin.execute(AssertSqlSafe(sql)).await;
