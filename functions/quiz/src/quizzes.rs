@@ -8,6 +8,7 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use shared::auth::AuthUser;
+use shared::limits::{self, Family};
 use shared::quiz::store::StoredQuiz;
 use shared::quiz::{
     Difficulty, GeneratorChoice, Language, QuestionCount, QuizOptions, QuizRequest, QuizSource,
@@ -18,12 +19,15 @@ use uuid::Uuid;
 use crate::QuizState;
 
 pub fn router(state: &QuizState) -> Router<QuizState> {
-    // The text limit decides the body limit, enforced before the body is read whole.
+    // The text limit decides the body limit, enforced before the body is read
+    // whole; generation is rate limited per user before the body is read at all.
     let body_limit = state.quizzes.config().max_body_bytes();
     Router::new()
         .route(
             "/v1/quizzes",
-            post(create_quiz).layer(DefaultBodyLimit::max(body_limit)),
+            post(create_quiz)
+                .layer(DefaultBodyLimit::max(body_limit))
+                .layer(limits::layer(&state.app, Family::Quiz)),
         )
         .route("/v1/quizzes/{id}", get(get_quiz))
 }

@@ -6,6 +6,7 @@ mod bodies;
 mod create;
 mod documents;
 mod helpers;
+mod limits;
 mod llm;
 mod llm_fake;
 mod stats;
