@@ -1,0 +1,305 @@
+//! The claim → run → finish loop of one tick. Claims a batch when there is a
+//! free slot and nothing buffered, runs up to `concurrency` handlers at once
+//! (each in its own task, under its kind's timeout), and writes outcomes in
+//! batches: when `batch_size` are pending, every `FLUSH_EVERY`, and at the end.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::task::{JoinError, JoinSet};
+use tokio::time::Instant;
+
+use super::{Shutdown, TickSummary, Worker};
+use crate::jobs::notify::Notices;
+use crate::jobs::queue::{Claim, ClaimedJob, claim};
+use crate::jobs::{Completion, Failure, JobContext, JobError, JobEvent, complete, fail, release};
+
+/// Longest an outcome waits before it is written.
+const FLUSH_EVERY: Duration = Duration::from_millis(50);
+
+enum Outcome {
+    Done(Option<Value>),
+    Error(JobError),
+    TimedOut(Duration),
+}
+
+pub(super) struct Run<'a> {
+    worker: &'a Worker,
+    deadline: Instant,
+    shutdown: &'a Shutdown,
+    summary: &'a mut TickSummary,
+    notices: &'a Notices,
+    buffer: VecDeque<ClaimedJob>,
+    tasks: JoinSet<Outcome>,
+    running: HashMap<tokio::task::Id, JobContext>,
+    unstarted: Vec<ClaimedJob>,
+    done: Vec<Completion>,
+    failed: Vec<Failure>,
+    /// Succeeded through `JobContext::succeed_in`: only to be announced.
+    done_by_handler: Vec<JobEvent>,
+    last_flush: Instant,
+}
+
+impl<'a> Run<'a> {
+    pub(super) fn new(
+        worker: &'a Worker,
+        deadline: Instant,
+        shutdown: &'a Shutdown,
+        summary: &'a mut TickSummary,
+        notices: &'a Notices,
+    ) -> Run<'a> {
+        Run {
+            worker,
+            deadline,
+            shutdown,
+            summary,
+            notices,
+            buffer: VecDeque::new(),
+            tasks: JoinSet::new(),
+            running: HashMap::new(),
+            unstarted: Vec::new(),
+            done: Vec::new(),
+            failed: Vec::new(),
+            done_by_handler: Vec::new(),
+            last_flush: Instant::now(),
+        }
+    }
+
+    fn pending(&self) -> usize {
+        self.done.len() + self.failed.len() + self.done_by_handler.len()
+    }
+
+    /// Runs until drained, out of budget or shut down; then writes every
+    /// outcome and gives back what was not started.
+    pub(super) async fn drain(mut self) -> Result<(), sqlx::Error> {
+        let concurrency = self.worker.config.concurrency as usize;
+        let batch = self.worker.config.batch_size as usize;
+        let mut drained = false;
+        let mut out_of_time = false;
+        let mut hard_stop: Option<Instant> = None;
+        loop {
+            while self.tasks.len() < concurrency {
+                let Some(job) = self.buffer.pop_front() else {
+                    break;
+                };
+                self.start(job);
+            }
+            if self.pending() >= batch
+                || (self.pending() > 0 && self.last_flush.elapsed() >= FLUSH_EVERY)
+            {
+                self.flush().await?;
+            }
+            let may_claim = !drained && !out_of_time && !self.shutdown.is_cancelled();
+            if may_claim && self.buffer.is_empty() && self.tasks.len() < concurrency {
+                let remaining = self.deadline.saturating_duration_since(Instant::now());
+                let kinds =
+                    (self.worker.registry).kinds_within(remaining, self.worker.config.tick_budget);
+                if kinds.is_empty() {
+                    out_of_time = true;
+                } else {
+                    let got = self.claim(&kinds, remaining).await?;
+                    drained = got < batch;
+                    if got > 0 {
+                        continue;
+                    }
+                }
+            }
+            if self.tasks.is_empty() && self.buffer.is_empty() {
+                break;
+            }
+            let flush_at = self.last_flush + FLUSH_EVERY;
+            tokio::select! {
+                Some(joined) = self.tasks.join_next_with_id() => self.settle(joined),
+                () = self.shutdown.cancelled(), if hard_stop.is_none() => {
+                    hard_stop = Some(Instant::now() + self.worker.shutdown_grace);
+                    self.unstarted.extend(self.buffer.drain(..));
+                }
+                () = tokio::time::sleep_until(hard_stop.unwrap_or(flush_at)), if hard_stop.is_some() => {
+                    tracing::warn!(jobs = self.tasks.len(), "shutdown grace over: interrupting jobs");
+                    self.tasks.abort_all();
+                    hard_stop = Some(Instant::now() + Duration::from_secs(3600));
+                }
+                () = tokio::time::sleep_until(flush_at), if self.pending() > 0 => {}
+                else => {}
+            }
+            while let Some(joined) = self.tasks.try_join_next_with_id() {
+                self.settle(joined);
+            }
+        }
+        self.flush().await?;
+        self.summary.stopped = if self.shutdown.is_cancelled() {
+            "shutdown"
+        } else if out_of_time || !self.unstarted.is_empty() {
+            "budget"
+        } else {
+            "drained"
+        };
+        self.give_back().await
+    }
+
+    async fn claim(&mut self, kinds: &[String], remaining: Duration) -> Result<usize, sqlx::Error> {
+        let config = &self.worker.config;
+        let jobs = claim(
+            &self.worker.pool,
+            Claim {
+                kinds,
+                limit: config.batch_size,
+                lease: crate::jobs::lease_duration(remaining, config.lease_grace),
+                worker: &self.worker.id,
+            },
+        )
+        .await?;
+        let n = jobs.len();
+        if n > 0 {
+            self.summary.claimed += n as u64;
+            let events = jobs
+                .iter()
+                .map(|j| JobEvent {
+                    id: j.id,
+                    kind: j.kind.clone(),
+                    owner_id: j.owner_id.clone(),
+                    status: "running".into(),
+                    attempts: j.attempts,
+                    progress: None,
+                })
+                .collect();
+            self.announce(events, vec![("claimed", n as u64)]);
+            self.buffer.extend(jobs);
+        }
+        Ok(n)
+    }
+
+    /// Starts `job` if its kind's timeout still fits before the deadline;
+    /// otherwise keeps it to give back.
+    fn start(&mut self, job: ClaimedJob) {
+        let Some(handler) = self.worker.registry.get(&job.kind).cloned() else {
+            // Only registered kinds are claimed; this is a bug, not a job error.
+            tracing::error!(job.kind = %job.kind, "claimed a job of an unregistered kind");
+            self.unstarted.push(job);
+            return;
+        };
+        let timeout = handler.timeout().min(self.worker.config.tick_budget);
+        let now = Instant::now();
+        if self.shutdown.is_cancelled() || now + timeout > self.deadline {
+            self.unstarted.push(job);
+            return;
+        }
+        let ctx = JobContext::new(
+            job,
+            self.worker.pool.clone(),
+            self.worker.kv.clone(),
+            now + timeout,
+            self.shutdown.clone(),
+        );
+        let task_ctx = ctx.clone();
+        let handle = self.tasks.spawn(async move {
+            match tokio::time::timeout(timeout, handler.run(task_ctx)).await {
+                Ok(Ok(result)) => Outcome::Done(result),
+                Ok(Err(e)) => Outcome::Error(e),
+                Err(_) => Outcome::TimedOut(timeout),
+            }
+        });
+        self.running.insert(handle.id(), ctx);
+    }
+
+    fn settle(&mut self, joined: Result<(tokio::task::Id, Outcome), JoinError>) {
+        let (task, outcome) = match joined {
+            Ok((task, outcome)) => (task, Ok(outcome)),
+            Err(e) => (e.id(), Err(e)),
+        };
+        let Some(ctx) = self.running.remove(&task) else {
+            return;
+        };
+        if ctx.completed_by_handler() {
+            self.done_by_handler.push(JobEvent {
+                id: ctx.id(),
+                kind: ctx.kind().to_owned(),
+                owner_id: ctx.owner_id().map(str::to_owned),
+                status: "succeeded".into(),
+                attempts: ctx.attempt(),
+                progress: None,
+            });
+            return;
+        }
+        let failure = |error: String, permanent: bool, immediate: bool| Failure {
+            id: ctx.id(),
+            lease_token: ctx.lease_token(),
+            error,
+            permanent,
+            immediate,
+        };
+        match outcome {
+            Ok(Outcome::Done(result)) => self.done.push(Completion {
+                id: ctx.id(),
+                lease_token: ctx.lease_token(),
+                result,
+            }),
+            Ok(Outcome::Error(JobError::LeaseLost)) => self.summary.fenced += 1,
+            Ok(Outcome::Error(JobError::Retry(e))) => self.failed.push(failure(e, false, false)),
+            Ok(Outcome::Error(JobError::Permanent(e))) => self.failed.push(failure(e, true, false)),
+            Ok(Outcome::TimedOut(limit)) => self.failed.push(failure(
+                format!("timed out after {:.1} s", limit.as_secs_f64()),
+                false,
+                false,
+            )),
+            Err(e) if e.is_panic() => {
+                tracing::error!(job.id = %ctx.id(), job.kind = ctx.kind(), "job handler panicked");
+                self.failed
+                    .push(failure("the job handler panicked".into(), false, false));
+            }
+            Err(_) => self
+                .failed
+                .push(failure("interrupted by shutdown".into(), false, true)),
+        }
+    }
+
+    /// Writes every pending outcome: completions and failures concurrently,
+    /// one statement each.
+    async fn flush(&mut self) -> Result<(), sqlx::Error> {
+        self.last_flush = Instant::now();
+        let done = std::mem::take(&mut self.done);
+        let failed = std::mem::take(&mut self.failed);
+        let mut events = std::mem::take(&mut self.done_by_handler);
+        let pool = &self.worker.pool;
+        let (succeeded, failures) = tokio::try_join!(
+            complete(pool, &done),
+            fail(pool, &failed, self.worker.backoff())
+        )?;
+        let s = &mut *self.summary;
+        let by_handler = events.len() as u64;
+        s.succeeded += succeeded.len() as u64 + by_handler;
+        s.fenced += (done.len() - succeeded.len() + failed.len() - failures.len()) as u64;
+        s.failed += failures.len() as u64;
+        let dead = failures.iter().filter(|e| e.status == "failed").count() as u64;
+        s.dead += dead;
+        s.retried += failures.len() as u64 - dead;
+        let counters = vec![
+            ("succeeded", succeeded.len() as u64 + by_handler),
+            ("retried", failures.len() as u64 - dead),
+            ("dead", dead),
+        ];
+        events.extend(succeeded);
+        events.extend(failures);
+        self.announce(events, counters);
+        Ok(())
+    }
+
+    /// Returns the jobs claimed but never started to the queue.
+    async fn give_back(&mut self) -> Result<(), sqlx::Error> {
+        let jobs: Vec<_> = self
+            .unstarted
+            .drain(..)
+            .chain(self.buffer.drain(..))
+            .map(|j| (j.id, j.lease_token))
+            .collect();
+        let released = release(&self.worker.pool, &jobs).await?;
+        self.summary.released += released.len() as u64;
+        self.summary.fenced += (jobs.len() - released.len()) as u64;
+        Ok(())
+    }
+
+    fn announce(&mut self, events: Vec<JobEvent>, counters: Vec<(&'static str, u64)>) {
+        self.notices.send(events, counters);
+    }
+}
