@@ -70,6 +70,18 @@ impl Worker {
     /// shutdown request its jobs get three quarters of `SHUTDOWN_GRACE_SECS`
     /// to finish, so that the tick's answer still fits in the server's drain.
     pub fn new(state: &AppState, registry: Registry) -> Worker {
+        let budget = state.config.worker.tick_budget;
+        for kind in registry.kinds() {
+            let timeout = registry.get(kind).map(|h| h.timeout()).unwrap_or_default();
+            if timeout > budget {
+                tracing::warn!(
+                    job.kind = kind,
+                    timeout_s = timeout.as_secs_f64(),
+                    budget_s = budget.as_secs_f64(),
+                    "a job kind's timeout is longer than WORKER_TICK_BUDGET: its attempts are cut to half the budget"
+                );
+            }
+        }
         Worker::with_parts(
             state.db.clone(),
             state.kv.clone(),

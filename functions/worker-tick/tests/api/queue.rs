@@ -406,3 +406,51 @@ async fn purge_drops_old_finished_jobs_and_spent_uploads_and_keeps_the_rest() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_shows_the_queue_and_never_fails_because_of_it() {
+    let app = shared::testing::TestApp::spawn(
+        shared::config::Function::WorkerTick,
+        &[],
+        folio_worker_tick::router,
+    )
+    .await;
+    let db = &app.db;
+    enqueue_one(
+        db,
+        NewJob::new("noop", json!({})).run_at(Utc::now() - chrono::Duration::seconds(30)),
+    )
+    .await;
+    enqueue_one(
+        db,
+        NewJob::new("noop", json!({})).run_at(Utc::now() + chrono::Duration::hours(1)),
+    )
+    .await;
+    let dead = enqueue_one(db, NewJob::new("noop", json!({}))).await;
+    sqlx::query("UPDATE jobs SET status = 'failed', finished_at = now() WHERE id = $1")
+        .bind(dead)
+        .execute(&db.pool)
+        .await
+        .expect("bury");
+    let (status, report) = shared::health::readiness(&app.state).await;
+    let report = serde_json::to_value(&report).expect("json");
+    assert_eq!(status, 200);
+    assert_eq!(report["queue"]["queued"], 2);
+    assert_eq!(report["queue"]["running"], 0);
+    assert_eq!(report["queue"]["dead"], 1);
+    let age = report["queue"]["oldest_queued_age_s"]
+        .as_f64()
+        .expect("age");
+    assert!((29.0..60.0).contains(&age), "{age}");
+
+    // The queue's figures failing is no readiness failure.
+    sqlx::query("DROP TABLE jobs CASCADE")
+        .execute(&db.pool)
+        .await
+        .expect("drop");
+    let (status, report) = shared::health::readiness(&app.state).await;
+    let report = serde_json::to_value(&report).expect("json");
+    assert_eq!(status, 200);
+    assert_eq!(report["status"], "ok");
+    assert!(report["queue"].is_null());
+}

@@ -11,6 +11,7 @@ use tokio::task::{JoinError, JoinSet};
 use tokio::time::Instant;
 
 use super::{Shutdown, TickSummary, Worker};
+use crate::jobs::handler::attempt_limit;
 use crate::jobs::notify::Notices;
 use crate::jobs::queue::{Claim, ClaimedJob, claim};
 use crate::jobs::{Completion, Failure, JobContext, JobError, JobEvent, complete, fail, release};
@@ -179,7 +180,7 @@ impl<'a> Run<'a> {
             self.unstarted.push(job);
             return;
         };
-        let timeout = handler.timeout().min(self.worker.config.tick_budget);
+        let timeout = attempt_limit(handler.as_ref(), self.worker.config.tick_budget);
         let now = Instant::now();
         if self.shutdown.is_cancelled() || now + timeout > self.deadline {
             self.unstarted.push(job);
