@@ -4,6 +4,12 @@
 //! lease expired and the job was rescued, maybe re-claimed) changes nothing,
 //! so a late finisher can never overwrite a newer attempt. Batched: one
 //! statement for any number of jobs.
+//!
+//! A lease token is set exactly while a job is running (a CHECK constraint),
+//! so matching it is the whole fence. The statements name their rows with
+//! `id = ANY($1)` so the planner looks them up by primary key: a `status =
+//! 'running'` predicate or a bare join lets it pick an index or a table scan
+//! whose cost grows with the jobs finished since the last vacuum.
 
 use serde_json::Value;
 use sqlx::PgExecutor;
@@ -54,7 +60,7 @@ pub async fn complete(
              lease_token = NULL, lease_expires_at = NULL, locked_by = NULL,
              finished_at = now(), updated_at = now()
          FROM unnest($1::uuid[], $2::uuid[], $3::jsonb[]) AS f(id, token, result)
-         WHERE j.id = f.id AND j.lease_token = f.token AND j.status = 'running'
+         WHERE j.id = ANY($1) AND j.id = f.id AND j.lease_token = f.token
          RETURNING j.id, j.kind, j.owner_id, j.status, j.attempts",
     )
     .bind(&ids)
@@ -81,23 +87,20 @@ pub async fn fail(
     let permanent: Vec<bool> = failures.iter().map(|f| f.permanent).collect();
     let immediate: Vec<bool> = failures.iter().map(|f| f.immediate).collect();
     sqlx::query_as(
-        "WITH f AS (
-             SELECT f.*, (f.permanent OR j.attempts >= j.max_attempts) AS dead
-             FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bool[], $5::bool[])
-                  AS f(id, token, error, permanent, immediate)
-             JOIN jobs j ON j.id = f.id
-         )
-         UPDATE jobs j
-         SET status = CASE WHEN f.dead THEN 'failed' ELSE 'queued' END,
-             run_at = CASE WHEN f.dead THEN j.run_at
+        "UPDATE jobs j
+         SET status = CASE WHEN f.permanent OR j.attempts >= j.max_attempts
+                           THEN 'failed' ELSE 'queued' END,
+             run_at = CASE WHEN f.permanent OR j.attempts >= j.max_attempts THEN j.run_at
                            WHEN f.immediate THEN now()
                            ELSE jobs_retry_at(j.attempts, $6, $7) END,
-             finished_at = CASE WHEN f.dead THEN now() END,
+             finished_at = CASE WHEN f.permanent OR j.attempts >= j.max_attempts
+                                THEN now() END,
              last_error = f.error,
              lease_token = NULL, lease_expires_at = NULL, locked_by = NULL,
              updated_at = now()
-         FROM f
-         WHERE j.id = f.id AND j.lease_token = f.token AND j.status = 'running'
+         FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bool[], $5::bool[])
+              AS f(id, token, error, permanent, immediate)
+         WHERE j.id = ANY($1) AND j.id = f.id AND j.lease_token = f.token
          RETURNING j.id, j.kind, j.owner_id, j.status, j.attempts",
     )
     .bind(&ids)
@@ -128,7 +131,7 @@ pub async fn release(
              lease_token = NULL, lease_expires_at = NULL, locked_by = NULL,
              updated_at = now()
          FROM unnest($1::uuid[], $2::uuid[]) AS f(id, token)
-         WHERE j.id = f.id AND j.lease_token = f.token AND j.status = 'running'
+         WHERE j.id = ANY($1) AND j.id = f.id AND j.lease_token = f.token
          RETURNING j.id",
     )
     .bind(&ids)
@@ -146,7 +149,7 @@ pub async fn progress(
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE jobs SET progress = $3, updated_at = now()
-         WHERE id = $1 AND lease_token = $2 AND status = 'running'",
+         WHERE id = $1 AND lease_token = $2",
     )
     .bind(id)
     .bind(lease_token)

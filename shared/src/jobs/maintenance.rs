@@ -36,14 +36,7 @@ pub async fn rescue(
     backoff: Backoff,
 ) -> Result<Rescued, sqlx::Error> {
     let events = sqlx::query_as(
-        "WITH expired AS (
-             SELECT id FROM jobs
-             WHERE status = 'running' AND lease_expires_at < now()
-             ORDER BY lease_expires_at
-             LIMIT $1
-             FOR UPDATE SKIP LOCKED
-         )
-         UPDATE jobs j
+        "UPDATE jobs j
          SET status = CASE WHEN j.attempts >= j.max_attempts THEN 'failed' ELSE 'queued' END,
              run_at = CASE WHEN j.attempts >= j.max_attempts THEN j.run_at
                            ELSE jobs_retry_at(j.attempts, $2, $3) END,
@@ -52,8 +45,12 @@ pub async fn rescue(
                           || ' was lost: its worker stopped or stalled past the lease',
              lease_token = NULL, lease_expires_at = NULL, locked_by = NULL,
              updated_at = now()
-         FROM expired
-         WHERE j.id = expired.id
+         WHERE j.id = ANY(ARRAY(
+             SELECT id FROM jobs
+             WHERE status = 'running' AND lease_expires_at < now()
+             ORDER BY lease_expires_at
+             LIMIT $1
+             FOR UPDATE SKIP LOCKED))
          RETURNING j.id, j.kind, j.owner_id, j.status, j.attempts",
     )
     .bind(i64::from(limit))
@@ -73,11 +70,11 @@ pub async fn purge(
     limit: u32,
 ) -> Result<(u64, u64), sqlx::Error> {
     let jobs = sqlx::query(
-        "DELETE FROM jobs WHERE id IN (
+        "DELETE FROM jobs WHERE id = ANY(ARRAY(
              SELECT id FROM jobs
              WHERE status IN ('succeeded', 'failed')
                AND finished_at < now() - make_interval(secs => $1)
-             LIMIT $2)",
+             LIMIT $2))",
     )
     .bind(retention.as_secs_f64())
     .bind(i64::from(limit))
@@ -85,12 +82,12 @@ pub async fn purge(
     .await?
     .rows_affected();
     let uploads = sqlx::query(
-        "DELETE FROM uploads WHERE id IN (
+        "DELETE FROM uploads WHERE id = ANY(ARRAY(
              SELECT u.id FROM uploads u
              WHERE u.expires_at < now()
                 OR EXISTS (SELECT 1 FROM jobs j
                            WHERE j.id = u.job_id AND j.status IN ('succeeded', 'failed'))
-             LIMIT $1)",
+             LIMIT $1))",
     )
     .bind(i64::from(limit))
     .execute(db)

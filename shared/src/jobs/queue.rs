@@ -43,7 +43,9 @@ pub struct Claim<'a> {
 }
 
 /// Claims up to `claim.limit` due jobs, highest priority first, then oldest
-/// `run_at`; returned in that order.
+/// `run_at`; returned in that order. (`= ANY(ARRAY(…))` makes the update
+/// find its rows by primary key; a join here lets the planner hash the whole
+/// table, which grows with every finished job kept for the retention.)
 pub async fn claim(
     db: impl PgExecutor<'_>,
     claim: Claim<'_>,
@@ -52,22 +54,19 @@ pub async fn claim(
         return Ok(Vec::new());
     }
     let mut jobs: Vec<ClaimedJob> = sqlx::query_as(
-        "WITH picked AS (
-             SELECT id FROM jobs
-             WHERE status = 'queued' AND run_at <= now() AND kind = ANY($1)
-             ORDER BY priority DESC, run_at
-             LIMIT $2
-             FOR UPDATE SKIP LOCKED
-         )
-         UPDATE jobs j
+        "UPDATE jobs j
          SET status = 'running',
              attempts = j.attempts + 1,
              lease_token = gen_random_uuid(),
              lease_expires_at = now() + make_interval(secs => $3),
              locked_by = $4,
              updated_at = now()
-         FROM picked
-         WHERE j.id = picked.id
+         WHERE j.id = ANY(ARRAY(
+             SELECT id FROM jobs
+             WHERE status = 'queued' AND run_at <= now() AND kind = ANY($1)
+             ORDER BY priority DESC, run_at
+             LIMIT $2
+             FOR UPDATE SKIP LOCKED))
          RETURNING j.id, j.kind, j.owner_id, j.payload, j.priority, j.run_at,
                    j.attempts, j.max_attempts, j.lease_token, j.lease_expires_at",
     )

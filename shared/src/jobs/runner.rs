@@ -4,6 +4,7 @@
 //! the budget is spent, or shutdown is asked for; jobs claimed but not
 //! started go back to the queue.
 
+mod outcomes;
 mod run;
 
 use std::sync::Arc;

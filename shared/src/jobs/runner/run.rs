@@ -1,7 +1,8 @@
 //! The claim → run → finish loop of one tick. Claims a batch when there is a
 //! free slot and nothing buffered, runs up to `concurrency` handlers at once
 //! (each in its own task, under its kind's timeout), and writes outcomes in
-//! batches: when `batch_size` are pending, every `FLUSH_EVERY`, and at the end.
+//! batches: when `batch_size` are pending, every `FLUSH_EVERY`, alongside
+//! each claim (the two round trips overlap), and at the end.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
@@ -10,11 +11,12 @@ use serde_json::Value;
 use tokio::task::{JoinError, JoinSet};
 use tokio::time::Instant;
 
+use super::outcomes::Pending;
 use super::{Shutdown, TickSummary, Worker};
 use crate::jobs::handler::attempt_limit;
 use crate::jobs::notify::Notices;
 use crate::jobs::queue::{Claim, ClaimedJob, claim};
-use crate::jobs::{Completion, Failure, JobContext, JobError, JobEvent, complete, fail, release};
+use crate::jobs::{Completion, Failure, JobContext, JobError, JobEvent, release};
 
 /// Longest an outcome waits before it is written.
 const FLUSH_EVERY: Duration = Duration::from_millis(50);
@@ -35,10 +37,7 @@ pub(super) struct Run<'a> {
     tasks: JoinSet<Outcome>,
     running: HashMap<tokio::task::Id, JobContext>,
     unstarted: Vec<ClaimedJob>,
-    done: Vec<Completion>,
-    failed: Vec<Failure>,
-    /// Succeeded through `JobContext::succeed_in`: only to be announced.
-    done_by_handler: Vec<JobEvent>,
+    pending: Pending,
     last_flush: Instant,
 }
 
@@ -60,15 +59,13 @@ impl<'a> Run<'a> {
             tasks: JoinSet::new(),
             running: HashMap::new(),
             unstarted: Vec::new(),
-            done: Vec::new(),
-            failed: Vec::new(),
-            done_by_handler: Vec::new(),
+            pending: Pending::default(),
             last_flush: Instant::now(),
         }
     }
 
     fn pending(&self) -> usize {
-        self.done.len() + self.failed.len() + self.done_by_handler.len()
+        self.pending.len()
     }
 
     /// Runs until drained, out of budget or shut down; then writes every
@@ -86,20 +83,23 @@ impl<'a> Run<'a> {
                 };
                 self.start(job);
             }
-            if self.pending() >= batch
-                || (self.pending() > 0 && self.last_flush.elapsed() >= FLUSH_EVERY)
-            {
-                self.flush().await?;
-            }
             let may_claim = !drained && !out_of_time && !self.shutdown.is_cancelled();
-            if may_claim && self.buffer.is_empty() && self.tasks.len() < concurrency {
+            let wants_jobs = may_claim && self.buffer.is_empty() && self.tasks.len() < concurrency;
+            let kinds = if wants_jobs {
                 let remaining = self.deadline.saturating_duration_since(Instant::now());
                 let kinds =
                     (self.worker.registry).kinds_within(remaining, self.worker.config.tick_budget);
-                if kinds.is_empty() {
-                    out_of_time = true;
-                } else {
-                    let got = self.claim(&kinds, remaining).await?;
+                out_of_time = kinds.is_empty();
+                Some((kinds, remaining)).filter(|(k, _)| !k.is_empty())
+            } else {
+                None
+            };
+            let flush_due = self.pending() >= batch
+                || (self.pending() > 0
+                    && (kinds.is_some() || self.last_flush.elapsed() >= FLUSH_EVERY));
+            if flush_due || kinds.is_some() {
+                let got = self.flush_and_claim(flush_due, kinds).await?;
+                if let Some(got) = got {
                     drained = got < batch;
                     if got > 0 {
                         continue;
@@ -128,7 +128,7 @@ impl<'a> Run<'a> {
                 self.settle(joined);
             }
         }
-        self.flush().await?;
+        self.flush_and_claim(true, None).await?;
         self.summary.stopped = if self.shutdown.is_cancelled() {
             "shutdown"
         } else if out_of_time || !self.unstarted.is_empty() {
@@ -139,18 +139,52 @@ impl<'a> Run<'a> {
         self.give_back().await
     }
 
-    async fn claim(&mut self, kinds: &[String], remaining: Duration) -> Result<usize, sqlx::Error> {
-        let config = &self.worker.config;
-        let jobs = claim(
-            &self.worker.pool,
-            Claim {
-                kinds,
-                limit: config.batch_size,
-                lease: crate::jobs::lease_duration(remaining, config.lease_grace),
-                worker: &self.worker.id,
-            },
-        )
-        .await?;
+    /// Writes the pending outcomes (when `flush`) and claims a batch of
+    /// `kinds` (when given) at the same time. Returns how many were claimed.
+    async fn flush_and_claim(
+        &mut self,
+        flush: bool,
+        kinds: Option<(Vec<String>, Duration)>,
+    ) -> Result<Option<usize>, sqlx::Error> {
+        let pending = if flush {
+            self.pending.take()
+        } else {
+            Pending::default()
+        };
+        if flush {
+            self.last_flush = Instant::now();
+        }
+        let worker = self.worker;
+        let claiming = async {
+            let Some((kinds, remaining)) = &kinds else {
+                return Ok(None);
+            };
+            let started = Instant::now();
+            let lease = crate::jobs::lease_duration(*remaining, worker.config.lease_grace);
+            let jobs = claim(
+                &worker.pool,
+                Claim {
+                    kinds,
+                    limit: worker.config.batch_size,
+                    lease,
+                    worker: &worker.id,
+                },
+            )
+            .await?;
+            tracing::debug!(
+                jobs = jobs.len(),
+                duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+                "claimed"
+            );
+            Ok(Some(jobs))
+        };
+        let (written, claimed) =
+            tokio::try_join!(pending.write(&worker.pool, worker.backoff()), claiming)?;
+        let (events, counters) = written.record(self.summary);
+        self.notices.send(events, counters);
+        let Some(jobs) = claimed else {
+            return Ok(None);
+        };
         let n = jobs.len();
         if n > 0 {
             self.summary.claimed += n as u64;
@@ -165,10 +199,10 @@ impl<'a> Run<'a> {
                     progress: None,
                 })
                 .collect();
-            self.announce(events, vec![("claimed", n as u64)]);
+            self.notices.send(events, vec![("claimed", n as u64)]);
             self.buffer.extend(jobs);
         }
-        Ok(n)
+        Ok(Some(n))
     }
 
     /// Starts `job` if its kind's timeout still fits before the deadline;
@@ -213,7 +247,7 @@ impl<'a> Run<'a> {
             return;
         };
         if ctx.completed_by_handler() {
-            self.done_by_handler.push(JobEvent {
+            self.pending.done_by_handler.push(JobEvent {
                 id: ctx.id(),
                 kind: ctx.kind().to_owned(),
                 owner_id: ctx.owner_id().map(str::to_owned),
@@ -231,59 +265,35 @@ impl<'a> Run<'a> {
             immediate,
         };
         match outcome {
-            Ok(Outcome::Done(result)) => self.done.push(Completion {
+            Ok(Outcome::Done(result)) => self.pending.done.push(Completion {
                 id: ctx.id(),
                 lease_token: ctx.lease_token(),
                 result,
             }),
             Ok(Outcome::Error(JobError::LeaseLost)) => self.summary.fenced += 1,
-            Ok(Outcome::Error(JobError::Retry(e))) => self.failed.push(failure(e, false, false)),
-            Ok(Outcome::Error(JobError::Permanent(e))) => self.failed.push(failure(e, true, false)),
-            Ok(Outcome::TimedOut(limit)) => self.failed.push(failure(
+            Ok(Outcome::Error(JobError::Retry(e))) => {
+                self.pending.failed.push(failure(e, false, false))
+            }
+            Ok(Outcome::Error(JobError::Permanent(e))) => {
+                self.pending.failed.push(failure(e, true, false))
+            }
+            Ok(Outcome::TimedOut(limit)) => self.pending.failed.push(failure(
                 format!("timed out after {:.1} s", limit.as_secs_f64()),
                 false,
                 false,
             )),
             Err(e) if e.is_panic() => {
                 tracing::error!(job.id = %ctx.id(), job.kind = ctx.kind(), "job handler panicked");
-                self.failed
+                self.pending
+                    .failed
                     .push(failure("the job handler panicked".into(), false, false));
             }
-            Err(_) => self
-                .failed
-                .push(failure("interrupted by shutdown".into(), false, true)),
+            Err(_) => {
+                self.pending
+                    .failed
+                    .push(failure("interrupted by shutdown".into(), false, true))
+            }
         }
-    }
-
-    /// Writes every pending outcome: completions and failures concurrently,
-    /// one statement each.
-    async fn flush(&mut self) -> Result<(), sqlx::Error> {
-        self.last_flush = Instant::now();
-        let done = std::mem::take(&mut self.done);
-        let failed = std::mem::take(&mut self.failed);
-        let mut events = std::mem::take(&mut self.done_by_handler);
-        let pool = &self.worker.pool;
-        let (succeeded, failures) = tokio::try_join!(
-            complete(pool, &done),
-            fail(pool, &failed, self.worker.backoff())
-        )?;
-        let s = &mut *self.summary;
-        let by_handler = events.len() as u64;
-        s.succeeded += succeeded.len() as u64 + by_handler;
-        s.fenced += (done.len() - succeeded.len() + failed.len() - failures.len()) as u64;
-        s.failed += failures.len() as u64;
-        let dead = failures.iter().filter(|e| e.status == "failed").count() as u64;
-        s.dead += dead;
-        s.retried += failures.len() as u64 - dead;
-        let counters = vec![
-            ("succeeded", succeeded.len() as u64 + by_handler),
-            ("retried", failures.len() as u64 - dead),
-            ("dead", dead),
-        ];
-        events.extend(succeeded);
-        events.extend(failures);
-        self.announce(events, counters);
-        Ok(())
     }
 
     /// Returns the jobs claimed but never started to the queue.
@@ -298,9 +308,5 @@ impl<'a> Run<'a> {
         self.summary.released += released.len() as u64;
         self.summary.fenced += (jobs.len() - released.len()) as u64;
         Ok(())
-    }
-
-    fn announce(&mut self, events: Vec<JobEvent>, counters: Vec<(&'static str, u64)>) {
-        self.notices.send(events, counters);
     }
 }
