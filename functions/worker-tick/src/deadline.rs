@@ -43,6 +43,19 @@ impl Limits {
     }
 }
 
+/// The longest an HTTP-triggered tick can run: the budget, inside the
+/// request deadline the shared middleware enforces.
+pub fn http_tick_limit(config: &shared::config::Config) -> Duration {
+    remaining(
+        Limits {
+            budget: config.worker.tick_budget,
+            request_timeout: Some(config.request_timeout),
+            ..Limits::default()
+        },
+        SystemTime::now(),
+    )
+}
+
 /// The instant the tick must be done by: the tightest of the limits.
 pub fn tick_deadline(now: Instant, limits: Limits) -> Instant {
     now + remaining(limits, SystemTime::now())

@@ -68,7 +68,9 @@ pub fn router(state: AppState) -> Router {
 }
 
 pub fn router_with(state: AppState, options: Options) -> Router {
-    let worker = Arc::new(Worker::new(&state, registry(&state)));
+    // An HTTP tick ends before the request deadline: judge kinds by that.
+    let longest = deadline::http_tick_limit(&state.config);
+    let worker = Arc::new(Worker::new(&state, registry(&state)).with_tick_budget(longest));
     let tick_state = TickState {
         app: state,
         worker,

@@ -35,3 +35,18 @@ pub async fn run_every(worker: Arc<Worker>, every: Duration, shutdown: Shutdown)
     }
     tracing::info!("ticker stopped");
 }
+
+/// Starts the ticker in the background over `state`'s stores with this
+/// binary's job kinds (the local gateway's way to run the queue beside its
+/// routes). SIGTERM/SIGINT stops it; await the handle after the server has
+/// stopped so the job in hand is finished or given back before exiting.
+pub fn spawn(state: &shared::AppState, every: Duration) -> tokio::task::JoinHandle<()> {
+    let worker = Arc::new(Worker::new(state, crate::registry(state)));
+    let shutdown = Shutdown::new();
+    let signal = shutdown.clone();
+    tokio::spawn(async move {
+        shared::serve::shutdown_signal().await;
+        signal.cancel();
+    });
+    tokio::spawn(run_every(worker, every, shutdown))
+}

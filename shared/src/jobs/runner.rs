@@ -71,18 +71,6 @@ impl Worker {
     /// shutdown request its jobs get three quarters of `SHUTDOWN_GRACE_SECS`
     /// to finish, so that the tick's answer still fits in the server's drain.
     pub fn new(state: &AppState, registry: Registry) -> Worker {
-        let budget = state.config.worker.tick_budget;
-        for kind in registry.kinds() {
-            let timeout = registry.get(kind).map(|h| h.timeout()).unwrap_or_default();
-            if timeout > budget {
-                tracing::warn!(
-                    job.kind = kind,
-                    timeout_s = timeout.as_secs_f64(),
-                    budget_s = budget.as_secs_f64(),
-                    "a job kind's timeout is longer than WORKER_TICK_BUDGET: its attempts are cut to half the budget"
-                );
-            }
-        }
         Worker::with_parts(
             state.db.clone(),
             state.kv.clone(),
@@ -100,13 +88,45 @@ impl Worker {
         shutdown_grace: Duration,
     ) -> Worker {
         let short = uuid::Uuid::new_v4().simple().to_string();
-        Worker {
+        let worker = Worker {
             pool,
             kv,
             registry: Arc::new(registry),
             config,
             shutdown_grace,
             id: format!("pid{}-{}", std::process::id(), &short[..8]),
+        };
+        worker.warn_of_long_kinds();
+        worker
+    }
+
+    /// The same worker for ticks that can never run longer than `budget`
+    /// (an HTTP tick inside the request timeout, say): kinds are judged
+    /// against it, so a kind too long for it still runs, cut to half of it.
+    pub fn with_tick_budget(mut self, budget: Duration) -> Worker {
+        if budget < self.config.tick_budget {
+            self.config.tick_budget = budget.max(Duration::from_millis(100));
+            self.warn_of_long_kinds();
+        }
+        self
+    }
+
+    fn warn_of_long_kinds(&self) {
+        let budget = self.config.tick_budget;
+        for kind in self.registry.kinds() {
+            let timeout = self
+                .registry
+                .get(kind)
+                .map(|h| h.timeout())
+                .unwrap_or_default();
+            if timeout > budget {
+                tracing::warn!(
+                    job.kind = kind,
+                    timeout_s = timeout.as_secs_f64(),
+                    budget_s = budget.as_secs_f64(),
+                    "a job kind's timeout is longer than a tick can last: its attempts are cut to half the tick"
+                );
+            }
         }
     }
 

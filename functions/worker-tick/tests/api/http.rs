@@ -205,3 +205,29 @@ async fn status_changes_publish_notices_and_bump_counters() {
     let counter = app.kv().get("counters:jobs.succeeded").await.expect("get");
     assert_eq!(counter.as_deref(), Some(&b"1"[..]));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kind_longer_than_the_request_timeout_still_runs_over_http() {
+    // probe's timeout is 10 s; HTTP ticks here last at most 3 s - 1 s.
+    let app = TestApp::spawn(
+        Function::WorkerTick,
+        &[("REQUEST_TIMEOUT_SECS", "3")],
+        folio_worker_tick::router,
+    )
+    .await;
+    sqlx::query("CREATE TABLE probe_short (job_id uuid, attempt int, pid bigint)")
+        .execute(&app.db.pool)
+        .await
+        .expect("probe table");
+    let id = enqueue(
+        &app,
+        NewJob::new("probe", json!({"table": "probe_short", "sleep_ms": 50})),
+    )
+    .await;
+    let r = app
+        .post_json("/v1/worker/tick", Some(TEST_TICK_TOKEN), &json!({}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    assert_eq!(r.json["succeeded"], 1, "{}", r.json);
+    assert_eq!(state_of(&app.db, id).await.0, "succeeded");
+}

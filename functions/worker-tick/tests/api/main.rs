@@ -3,7 +3,10 @@
 
 mod crash;
 mod helpers;
+mod housekeeping;
 mod http;
 mod lambda;
 mod queue;
+mod retries;
+mod settings;
 mod tick;
