@@ -227,7 +227,9 @@ impl JobContext {
             attempts: job.attempts,
             progress: Some(progress),
         };
-        super::notify::publish_events(&self.inner.kv, vec![event], &[]).await;
+        // Off the handler's path: a slow or absent Redis must not slow the job.
+        let kv = self.inner.kv.clone();
+        tokio::spawn(async move { super::notify::publish_events(&kv, vec![event], &[]).await });
         Ok(())
     }
 
