@@ -189,7 +189,8 @@ impl JobContext {
         &self.inner.kv
     }
 
-    /// When this attempt is cut off (its start plus the kind's timeout).
+    /// When this attempt should wrap up: a tenth of the kind's timeout (at
+    /// most 2 s) before it is cut off at its start plus the timeout.
     pub fn deadline(&self) -> Instant {
         self.inner.deadline
     }

@@ -341,3 +341,38 @@ async fn past_the_shutdown_grace_the_job_in_hand_is_interrupted_and_requeued_at_
         .expect("due");
     assert!(due, "an interrupted job may run again at once");
 }
+
+/// Waits for its wrap-up signal, then stops cleanly.
+struct Patient;
+
+#[async_trait]
+impl JobHandler for Patient {
+    async fn run(&self, ctx: JobContext) -> Result<Option<Value>, JobError> {
+        ctx.cancelled().await;
+        assert!(ctx.is_cancelled());
+        Err(JobError::Retry("wrapped up before the cut-off".into()))
+    }
+
+    fn timeout(&self) -> Duration {
+        Duration::from_secs(1)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handler_is_told_to_wrap_up_before_its_attempt_is_cut_off() {
+    let db = TestDb::new().await;
+    let registry = Registry::new().register("patient", Arc::new(Patient));
+    let worker = helpers::worker(&db, registry, helpers::config());
+    let id = enqueue_one(&db, NewJob::new("patient", json!({}))).await;
+    let started = Instant::now();
+    let s = worker
+        .tick(soon(5.0), &Shutdown::new())
+        .await
+        .expect("tick");
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert_eq!(s.retried, 1);
+    assert_eq!(
+        state_of(&db, id).await.2.as_deref(),
+        Some("wrapped up before the cut-off")
+    );
+}

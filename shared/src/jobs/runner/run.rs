@@ -220,11 +220,13 @@ impl<'a> Run<'a> {
             self.unstarted.push(job);
             return;
         }
+        // The handler is asked to wrap up a little before it is cut off.
+        let wrap_up = now + timeout - (timeout / 10).min(Duration::from_secs(2));
         let ctx = JobContext::new(
             job,
             self.worker.pool.clone(),
             self.worker.kv.clone(),
-            now + timeout,
+            wrap_up,
             self.shutdown.clone(),
         );
         let task_ctx = ctx.clone();
