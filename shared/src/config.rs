@@ -4,6 +4,7 @@
 
 mod env;
 mod quiz;
+mod worker;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -14,6 +15,8 @@ use url::Url;
 use env::Env;
 pub use env::{ConfigError, parse_duration};
 pub use quiz::{LlmConfig, QuizConfig};
+pub use worker::WorkerConfig;
+use worker::worker_config;
 
 /// Which function is starting: decides the default port and which variables
 /// are required (only the functions with `/v1/` routes need a JWT key, say).
@@ -84,6 +87,8 @@ pub struct Config {
     pub readiness_timeout: Duration,
     /// The `quiz` function's generators, cache and limits.
     pub quiz: QuizConfig,
+    /// The job queue's worker (`worker-tick`).
+    pub worker: WorkerConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -218,6 +223,7 @@ impl Config {
             shutdown_grace: env.seconds_or("SHUTDOWN_GRACE_SECS", 8.0),
             readiness_timeout: env.seconds_or("READINESS_TIMEOUT_SECS", 1.5),
             quiz: quiz::quiz_config(&mut env, allow_insecure_transport),
+            worker: worker_config(&mut env),
         };
         env.finish()?;
         Ok(config)

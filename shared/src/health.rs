@@ -14,6 +14,10 @@ use crate::state::AppState;
 pub struct Readiness {
     pub status: &'static str,
     pub checks: Checks,
+    /// The job queue's figures; `null` when they could not be read in time.
+    /// Informational only: it never changes `status` (the postgres check
+    /// already says whether the database is there).
+    pub queue: Option<crate::jobs::QueueStats>,
 }
 
 #[derive(Debug, Serialize)]
@@ -43,7 +47,11 @@ pub struct RedisCheck {
 /// Runs every check concurrently and sums them up.
 pub async fn readiness(state: &AppState) -> (StatusCode, Readiness) {
     let limit = state.config.readiness_timeout;
-    let (postgres, redis) = tokio::join!(check_postgres(state, limit), check_redis(state, limit));
+    let (postgres, redis, queue) = tokio::join!(
+        check_postgres(state, limit),
+        check_redis(state, limit),
+        queue_figures(state, limit)
+    );
     let (code, status) = if !postgres.ok {
         (StatusCode::SERVICE_UNAVAILABLE, "down")
     } else if !redis.ok {
@@ -56,8 +64,20 @@ pub async fn readiness(state: &AppState) -> (StatusCode, Readiness) {
         Readiness {
             status,
             checks: Checks { postgres, redis },
+            queue,
         },
     )
+}
+
+async fn queue_figures(state: &AppState, limit: Duration) -> Option<crate::jobs::QueueStats> {
+    match tokio::time::timeout(limit, crate::jobs::queue_stats(&state.db)).await {
+        Ok(Ok(stats)) => Some(stats),
+        Ok(Err(e)) => {
+            tracing::debug!(error = %e, "readiness: queue figures unavailable");
+            None
+        }
+        Err(_) => None,
+    }
 }
 
 fn millis(started: Instant) -> f64 {

@@ -6,6 +6,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod health;
+pub mod jobs;
 pub mod kv;
 pub mod limits;
 pub mod quiz;

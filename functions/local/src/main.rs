@@ -1,7 +1,8 @@
 //! `folio-local`: every function's routes on one port, for running folio on a
 //! laptop without Docker (see `scripts/dev.sh`).
 //!
-//! `folio-local`              serve everything on $PORT (default 8000)
+//! `folio-local`              serve everything on $PORT (default 8000) and tick
+//!                            the job queue every FOLIO_LOCAL_TICK_EVERY (2 s)
 //! `folio-local token SUB`    print a one-day HS256 token for SUB, signed with JWT_SECRET_KEY
 
 use std::process::ExitCode;
@@ -20,11 +21,41 @@ async fn main() -> ExitCode {
         .collect::<Vec<_>>()
         .as_slice()
     {
-        [] => shared::run_function(Function::Local, routes).await,
+        [] => serve_with_ticker().await,
         ["token", sub] => print_token(sub),
         _ => {
             eprintln!("usage: folio-local [token SUBJECT]");
             ExitCode::from(2)
+        }
+    }
+}
+
+/// Like `shared::run_function`, plus the worker ticker in the background
+/// (every `FOLIO_LOCAL_TICK_EVERY`, default 2 s). On SIGTERM/SIGINT the server
+/// drains, then the tick in hand finishes or gives its jobs back.
+async fn serve_with_ticker() -> ExitCode {
+    let config = match shared::load_config(Function::Local) {
+        Ok(config) => config,
+        Err(code) => return code,
+    };
+    let every = std::env::var("FOLIO_LOCAL_TICK_EVERY")
+        .ok()
+        .and_then(|v| shared::config::parse_duration(&v))
+        .unwrap_or(Duration::from_secs(2));
+    let mut ticker = None;
+    let served = shared::start(config, |state| {
+        ticker = Some(folio_worker_tick::ticker::spawn(&state, every));
+        routes(state)
+    })
+    .await;
+    if let Some(ticker) = ticker {
+        let _ = ticker.await;
+    }
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "folio-local stopped");
+            ExitCode::FAILURE
         }
     }
 }

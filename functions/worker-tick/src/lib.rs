@@ -1,8 +1,84 @@
-//! The `worker-tick` function's HTTP handlers.
+//! The `worker-tick` function: three triggers, one tick.
+//! - `POST /v1/worker/tick` with `Authorization: Bearer $WORKER_TICK_TOKEN`;
+//! - `POST /events`, only on Lambda and only for a genuine EventBridge
+//!   scheduled event (`lambda_http`'s `pass_through` turns the event into this
+//!   request; an HTTP request to the same path is refused);
+//! - `worker-tick --every 5s` (see `ticker`).
+//!
+//! The job kinds this binary runs are listed once, in `registry`.
+
+mod deadline;
+mod events;
+mod tick;
+pub mod ticker;
+
+use std::sync::Arc;
 
 use axum::Router;
+use axum::routing::post;
 use shared::AppState;
+use shared::jobs::{NoopJob, ProbeJob, Registry, Shutdown, Worker};
 
+pub use deadline::{Limits, tick_deadline};
+
+/// Every job kind the worker runs. Add a kind here (one line) and every
+/// trigger, and the local gateway, runs it.
+pub fn registry(state: &AppState) -> Registry {
+    let _ = state;
+    Registry::new()
+        .register("noop", Arc::new(NoopJob))
+        .register("probe", Arc::new(ProbeJob))
+}
+
+/// How the router is wired; `router` picks the production choices.
+pub struct Options {
+    /// Answer `POST /events` (true when the process runs under Lambda).
+    pub on_lambda: bool,
+    /// Cancelled when the process is asked to stop; a running tick then
+    /// finishes or gives back the jobs in hand.
+    pub shutdown: Shutdown,
+}
+
+#[derive(Clone)]
+struct TickState {
+    app: AppState,
+    worker: Arc<Worker>,
+    shutdown: Shutdown,
+}
+
+/// The production router: EventBridge events only under Lambda, and a
+/// running tick told about SIGTERM/SIGINT (elsewhere; Lambda sends none).
 pub fn router(state: AppState) -> Router {
-    Router::new().with_state(state)
+    let on_lambda = shared::serve::on_lambda();
+    let shutdown = Shutdown::new();
+    if !on_lambda {
+        let signal = shutdown.clone();
+        tokio::spawn(async move {
+            shared::serve::shutdown_signal().await;
+            signal.cancel();
+        });
+    }
+    router_with(
+        state,
+        Options {
+            on_lambda,
+            shutdown,
+        },
+    )
+}
+
+pub fn router_with(state: AppState, options: Options) -> Router {
+    // An HTTP tick ends before the request deadline: judge kinds by that.
+    let longest = deadline::http_tick_limit(&state.config);
+    let worker = Arc::new(Worker::new(&state, registry(&state)).with_tick_budget(longest));
+    let tick_state = TickState {
+        app: state,
+        worker,
+        shutdown: options.shutdown,
+    };
+    let mut routes = Router::new().route("/v1/worker/tick", post(tick::post_tick));
+    if options.on_lambda {
+        routes = routes.route("/events", post(events::post_event));
+    }
+    routes.with_state(tick_state)
 }

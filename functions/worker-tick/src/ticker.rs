@@ -1,0 +1,52 @@
+//! `worker-tick --every 5s` (compose, the local run): ticks until asked to
+//! stop. A tick that ended with due jobs left (budget spent) is followed at
+//! once by the next; otherwise the next waits `every`. A tick that fails
+//! (Postgres away) is logged and retried on the next beat.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use shared::jobs::{Shutdown, Worker};
+use tokio::time::Instant;
+
+/// Runs ticks until `shutdown` is cancelled. The tick in progress then
+/// finishes or gives back the jobs in hand before this returns.
+pub async fn run_every(worker: Arc<Worker>, every: Duration, shutdown: Shutdown) {
+    tracing::info!(
+        every_ms = every.as_millis() as u64,
+        worker = worker.id(),
+        "ticking"
+    );
+    while !shutdown.is_cancelled() {
+        let deadline = Instant::now() + worker.config().tick_budget;
+        let again_now = match worker.tick(deadline, &shutdown).await {
+            Ok(summary) => summary.stopped == "budget" && summary.remaining_queued > 0,
+            Err(e) => {
+                tracing::warn!(error = %e, "tick failed; trying again on the next beat");
+                false
+            }
+        };
+        if !again_now {
+            tokio::select! {
+                () = tokio::time::sleep(every) => {}
+                () = shutdown.cancelled() => {}
+            }
+        }
+    }
+    tracing::info!("ticker stopped");
+}
+
+/// Starts the ticker in the background over `state`'s stores with this
+/// binary's job kinds (the local gateway's way to run the queue beside its
+/// routes). SIGTERM/SIGINT stops it; await the handle after the server has
+/// stopped so the job in hand is finished or given back before exiting.
+pub fn spawn(state: &shared::AppState, every: Duration) -> tokio::task::JoinHandle<()> {
+    let worker = Arc::new(Worker::new(state, crate::registry(state)));
+    let shutdown = Shutdown::new();
+    let signal = shutdown.clone();
+    tokio::spawn(async move {
+        shared::serve::shutdown_signal().await;
+        signal.cancel();
+    });
+    tokio::spawn(run_every(worker, every, shutdown))
+}

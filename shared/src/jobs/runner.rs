@@ -1,0 +1,208 @@
+//! The tick: one bounded drain of the queue, the same whatever woke it (HTTP,
+//! an EventBridge schedule, or `worker-tick --every`). Rescue expired leases,
+//! purge, then claim → run → finish in batches until the queue is drained,
+//! the budget is spent, or shutdown is asked for; jobs claimed but not
+//! started go back to the queue.
+
+mod outcomes;
+mod run;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use sqlx::PgPool;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::{Backoff, Registry, count_due, notify, purge, rescue};
+use crate::config::WorkerConfig;
+use crate::kv::Kv;
+use crate::state::AppState;
+
+/// Asks a running tick to stop claiming, finish (or, past the shutdown
+/// grace, interrupt) the jobs in hand, give back the rest, and return.
+pub type Shutdown = CancellationToken;
+
+/// Expired leases taken back per tick, and finished rows purged per tick.
+const RESCUE_LIMIT: u32 = 1000;
+const PURGE_LIMIT: u32 = 5000;
+
+/// What one tick did: the answer of `POST /v1/worker/tick`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct TickSummary {
+    /// Jobs claimed (each an attempt started or given back).
+    pub claimed: u64,
+    pub succeeded: u64,
+    /// Attempts that failed (`retried` + those that became `dead`).
+    pub failed: u64,
+    /// Failed attempts queued again with backoff.
+    pub retried: u64,
+    /// Jobs that became `failed` this tick: out of attempts, permanent
+    /// errors, and rescued jobs whose lost attempt was their last.
+    pub dead: u64,
+    /// Jobs whose lease had expired, taken back from a crashed or frozen tick.
+    pub reaped: u64,
+    /// Claimed but not started (no time left, or shutdown), given back.
+    pub released: u64,
+    /// Finishing writes refused because the attempt had lost its lease.
+    pub fenced: u64,
+    pub purged_jobs: u64,
+    pub purged_uploads: u64,
+    /// Due jobs still queued when the tick ended.
+    pub remaining_queued: i64,
+    pub elapsed_ms: u64,
+    /// Why the tick ended: `drained`, `budget` or `shutdown`.
+    pub stopped: &'static str,
+}
+
+/// Runs ticks. One per process, shared by every trigger.
+pub struct Worker {
+    pool: PgPool,
+    kv: Kv,
+    registry: Arc<Registry>,
+    config: WorkerConfig,
+    shutdown_grace: Duration,
+    id: String,
+}
+
+impl Worker {
+    /// A worker over the function's stores and configuration. After a
+    /// shutdown request its jobs get three quarters of `SHUTDOWN_GRACE_SECS`
+    /// to finish, so that the tick's answer still fits in the server's drain.
+    pub fn new(state: &AppState, registry: Registry) -> Worker {
+        Worker::with_parts(
+            state.db.clone(),
+            state.kv.clone(),
+            registry,
+            state.config.worker.clone(),
+            state.config.shutdown_grace.mul_f64(0.75),
+        )
+    }
+
+    pub fn with_parts(
+        pool: PgPool,
+        kv: Kv,
+        registry: Registry,
+        config: WorkerConfig,
+        shutdown_grace: Duration,
+    ) -> Worker {
+        let short = uuid::Uuid::new_v4().simple().to_string();
+        let worker = Worker {
+            pool,
+            kv,
+            registry: Arc::new(registry),
+            config,
+            shutdown_grace,
+            id: format!("pid{}-{}", std::process::id(), &short[..8]),
+        };
+        worker.warn_of_long_kinds();
+        worker
+    }
+
+    /// The same worker for ticks that can never run longer than `budget`
+    /// (an HTTP tick inside the request timeout, say): kinds are judged
+    /// against it, so a kind too long for it still runs, cut to half of it.
+    pub fn with_tick_budget(mut self, budget: Duration) -> Worker {
+        if budget < self.config.tick_budget {
+            self.config.tick_budget = budget.max(Duration::from_millis(100));
+            self.warn_of_long_kinds();
+        }
+        self
+    }
+
+    fn warn_of_long_kinds(&self) {
+        let budget = self.config.tick_budget;
+        for kind in self.registry.kinds() {
+            let timeout = self
+                .registry
+                .get(kind)
+                .map(|h| h.timeout())
+                .unwrap_or_default();
+            if timeout > budget {
+                tracing::warn!(
+                    job.kind = kind,
+                    timeout_s = timeout.as_secs_f64(),
+                    budget_s = budget.as_secs_f64(),
+                    "a job kind's timeout is longer than a tick can last: its attempts are cut to half the tick"
+                );
+            }
+        }
+    }
+
+    /// Names this worker in `jobs.locked_by`.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn config(&self) -> &WorkerConfig {
+        &self.config
+    }
+
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    pub fn backoff(&self) -> Backoff {
+        Backoff {
+            base: self.config.retry_base,
+            max: self.config.retry_max,
+        }
+    }
+
+    /// Runs one tick that starts no job it could not finish by `deadline`.
+    /// Fails only when Postgres does; the jobs it held then come back through
+    /// rescue once their leases expire.
+    pub async fn tick(
+        &self,
+        deadline: Instant,
+        shutdown: &Shutdown,
+    ) -> Result<TickSummary, sqlx::Error> {
+        let started = Instant::now();
+        let mut summary = TickSummary::default();
+        let notices = notify::Notices::start(self.kv.clone());
+
+        let rescued = rescue(&self.pool, RESCUE_LIMIT, self.backoff()).await?;
+        summary.reaped = rescued.events.len() as u64;
+        summary.dead += rescued.dead() as u64;
+        if !rescued.events.is_empty() {
+            tracing::warn!(
+                requeued = rescued.requeued(),
+                dead = rescued.dead(),
+                "took back jobs whose lease expired"
+            );
+            let counters = vec![("rescued", summary.reaped), ("dead", summary.dead)];
+            notices.send(rescued.events, counters);
+        }
+        match purge(&self.pool, self.config.retention, PURGE_LIMIT).await {
+            Ok((jobs, uploads)) => {
+                summary.purged_jobs = jobs;
+                summary.purged_uploads = uploads;
+            }
+            Err(e) => tracing::warn!(error = %e, "purge failed; retrying next tick"),
+        }
+
+        let outcome = run::Run::new(self, deadline, shutdown, &mut summary, &notices)
+            .drain()
+            .await;
+        notices.finish(Duration::from_millis(500)).await;
+        outcome?;
+
+        summary.remaining_queued = count_due(&self.pool).await?;
+        summary.elapsed_ms = started.elapsed().as_millis() as u64;
+        tracing::info!(
+            claimed = summary.claimed,
+            succeeded = summary.succeeded,
+            failed = summary.failed,
+            dead = summary.dead,
+            reaped = summary.reaped,
+            released = summary.released,
+            fenced = summary.fenced,
+            remaining_queued = summary.remaining_queued,
+            elapsed_ms = summary.elapsed_ms,
+            stopped = summary.stopped,
+            "tick finished"
+        );
+        Ok(summary)
+    }
+}
