@@ -7,6 +7,7 @@ pub mod db;
 pub mod error;
 pub mod health;
 pub mod kv;
+pub mod ocr;
 pub mod serve;
 pub mod state;
 pub mod telemetry;
