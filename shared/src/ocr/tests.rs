@@ -173,3 +173,27 @@ fn readiness_reports_tesseract_pdfium_and_languages_without_starting_an_engine()
     assert_eq!(json["ok"], true);
     assert!(json.get("error").is_none());
 }
+
+#[test]
+fn ocr_settings_default_sensibly_and_bad_ones_are_named() {
+    let config = config();
+    assert_eq!(
+        (config.max_bytes, config.max_pages, config.max_pixels),
+        (20 * 1024 * 1024, 200, 50_000_000)
+    );
+    assert_eq!((config.sync_max_pages, config.default_dpi), (5, 300));
+    assert_eq!(config.default_lang, "eng");
+    let vars = [
+        ("DATABASE_URL", "postgres://u@127.0.0.1/x"),
+        ("OCR_DEFAULT_DPI", "2000"),
+        ("OCR_MAX_PAGES", "0"),
+        ("OCR_MAX_PIXELS", "lots"),
+    ]
+    .map(|(k, v)| (k.to_owned(), v.to_owned()));
+    let err = crate::config::Config::from_vars(crate::config::Function::Health, vars)
+        .expect_err("three bad OCR settings");
+    assert_eq!(
+        err.variables(),
+        ["OCR_DEFAULT_DPI", "OCR_MAX_PIXELS", "OCR_MAX_PAGES"]
+    );
+}

@@ -120,3 +120,44 @@ async fn mode_sync_refuses_more_ocr_pages_than_the_sync_limit_but_not_text_pages
     assert_eq!(r.status, 200, "{}", r.json);
     assert_eq!(r.json["page_count"], 3);
 }
+
+#[tokio::test]
+async fn an_upload_waits_in_postgres_for_its_job_until_it_is_deleted() {
+    use shared::ocr::store::{self, Upload, UploadOptions};
+    let app = app(&[]).await;
+    let db = &app.state.db;
+    let upload = Upload {
+        id: uuid::Uuid::now_v7(),
+        owner_id: "u".into(),
+        sha256: "ab".repeat(32),
+        options: UploadOptions {
+            lang: "eng".into(),
+            force_ocr: false,
+            dpi: 300,
+        },
+        body: b"%PDF-1.7 bytes".to_vec(),
+    };
+    let mut tx = db.begin().await.expect("tx");
+    store::save_upload(&mut *tx, &upload).await.expect("save");
+    tx.commit().await.expect("commit");
+    let found = store::find_upload(db, upload.id)
+        .await
+        .expect("find")
+        .expect("stored");
+    assert_eq!(
+        (found.body, found.options),
+        (upload.body.clone(), upload.options.clone())
+    );
+    assert!(store::delete_upload(db, upload.id).await.expect("delete"));
+    assert!(
+        store::find_upload(db, upload.id)
+            .await
+            .expect("find")
+            .is_none()
+    );
+    assert!(
+        !store::delete_upload(db, upload.id)
+            .await
+            .expect("delete again")
+    );
+}
