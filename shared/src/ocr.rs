@@ -204,12 +204,41 @@ pub async fn recognise(
     limits: Limits,
     progress: Option<ProgressFn>,
 ) -> Result<Recognised, OcrError> {
+    match recognise_if(ocr, document, options, limits, progress, Box::new(|_| true)).await? {
+        Outcome::Recognised(result) => Ok(result),
+        Outcome::Declined(_) => Err(anyhow::anyhow!("declined without being asked").into()),
+    }
+}
+
+/// Decides, from what the document turned out to be, whether to recognise it now.
+pub type Accept = Box<dyn FnOnce(&Inspection) -> bool + Send>;
+
+/// What `recognise_if` did.
+#[derive(Debug)]
+pub enum Outcome {
+    Recognised(Recognised),
+    /// `accept` said no; nothing was rendered or recognised.
+    Declined(Inspection),
+}
+
+/// `recognise`, but first checks every limit and asks `accept` (with the page
+/// counts) whether to go on: one pass over the document where `inspect`
+/// followed by `recognise` would open it twice.
+pub async fn recognise_if(
+    ocr: &'static Ocr,
+    document: &Document,
+    options: &Options,
+    limits: Limits,
+    progress: Option<ProgressFn>,
+    accept: Accept,
+) -> Result<Outcome, OcrError> {
     let document = document.clone();
     let options = options.clone();
     let cancel = Cancel::new();
     let flag = cancel.flag();
     let result = blocking(move || {
-        pipeline::recognise(ocr, &document, &options, limits, progress.as_deref(), &flag)
+        let progress = progress.as_deref();
+        pipeline::recognise(ocr, &document, &options, limits, progress, &flag, accept)
     })
     .await;
     drop(cancel);

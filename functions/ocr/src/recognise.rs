@@ -1,6 +1,6 @@
 //! `POST /v1/ocr`: read and check the request, answer from the cache when the
 //! same bytes and options were recognised before, otherwise check every limit
-//! of the document and recognise it.
+//! of the document, decide sync or not from its pages, and recognise it.
 
 use std::time::Instant;
 
@@ -8,8 +8,8 @@ use axum::Json;
 use axum::extract::{Query, Request, State};
 use axum::response::{IntoResponse, Response};
 use shared::auth::AuthUser;
-use shared::ocr::Document;
 use shared::ocr::service::{OcrService, result_key};
+use shared::ocr::{Accept, Document, Inspection, Outcome};
 use shared::{AppState, Error};
 
 use crate::params::{Mode, OcrQuery, Params};
@@ -37,29 +37,39 @@ pub async fn create_ocr(
             .await?;
         return Ok(Json(answer).into_response());
     }
-    let inspection = service.inspect(&document, &options).await?;
     let sync_max = service.config.sync_max_pages;
-    if inspection.ocr_pages > sync_max {
-        match mode {
-            Mode::Sync => {
-                return Err(Error::unprocessable(
-                    "too-many-pages-for-sync",
-                    format!(
-                        "{} pages of this document need OCR; mode=sync takes at most {sync_max}; \
-                         send it with mode=async or mode=auto",
-                        inspection.ocr_pages
-                    ),
-                ));
+    // Decided once every limit is checked and the pages needing OCR counted,
+    // before any of them is rendered.
+    let accept: Accept = Box::new(move |inspection: &Inspection| match mode {
+        Mode::Sync => inspection.ocr_pages <= sync_max,
+        // The job queue is not wired in yet: until it is, long documents are
+        // recognised in the request like short ones.
+        Mode::Auto | Mode::Async => {
+            if inspection.ocr_pages > sync_max {
+                tracing::info!(
+                    ocr_pages = inspection.ocr_pages,
+                    "long document recognised synchronously (no job queue yet)"
+                );
             }
-            // The job queue is not wired in yet: until it is, long documents
-            // are recognised in the request like short ones.
-            Mode::Auto | Mode::Async => tracing::info!(
-                ocr_pages = inspection.ocr_pages,
-                "long document recognised synchronously (no job queue yet)"
-            ),
+            true
         }
-    }
-    let result = service.recognise(&key, &document, &options, None).await?;
+    });
+    let result = match service
+        .recognise_if(&key, &document, &options, None, accept)
+        .await?
+    {
+        Outcome::Recognised(result) => result,
+        Outcome::Declined(inspection) => {
+            return Err(Error::unprocessable(
+                "too-many-pages-for-sync",
+                format!(
+                    "{} pages of this document need OCR; mode=sync takes at most {sync_max}; \
+                     send it with mode=async or mode=auto",
+                    inspection.ocr_pages
+                ),
+            ));
+        }
+    };
     let answer = service
         .answer(owner, &key, &document, result, false, started)
         .await?;

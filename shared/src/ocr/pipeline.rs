@@ -10,8 +10,8 @@ use std::sync::mpsc;
 use super::engine::{GrayImage, Ocr, Recognition, Reply, Task};
 use super::pdf::{self, PagePlan};
 use super::{
-    Document, Inspection, Kind, Lang, Limits, OcrError, Options, Page, Progress, Recognised,
-    Source, raster,
+    Accept, Document, Inspection, Kind, Lang, Limits, OcrError, Options, Outcome, Page, Progress,
+    Recognised, Source, raster,
 };
 
 type ProgressRef<'a> = Option<&'a (dyn Fn(Progress) + Send + Sync)>;
@@ -30,14 +30,7 @@ pub(crate) fn inspect(
     if document.kind == Kind::Pdf {
         let pdf = pdf::open(pdfium(ocr)?, &document.bytes)?;
         let plans = pdf::plan(&pdf, options, limits, cancel)?;
-        let ocr_pages = plans
-            .iter()
-            .filter(|p| matches!(p, PagePlan::Render { .. }))
-            .count();
-        return Ok(Inspection {
-            page_count: plans.len() as u32,
-            ocr_pages: ocr_pages as u32,
-        });
+        return Ok(inspection_of(&plans));
     }
     let pages = raster::inspect(document.kind, &document.bytes, limits)?;
     Ok(Inspection {
@@ -46,6 +39,8 @@ pub(crate) fn inspect(
     })
 }
 
+/// Plans the document (every limit checked), asks `accept` whether to go on,
+/// and recognises it: one pass, so a PDF is opened and its text layers read once.
 pub(crate) fn recognise(
     ocr: &'static Ocr,
     document: &Document,
@@ -53,7 +48,8 @@ pub(crate) fn recognise(
     limits: Limits,
     progress: ProgressRef<'_>,
     cancel: &Arc<AtomicBool>,
-) -> Result<Recognised, OcrError> {
+    accept: Accept,
+) -> Result<Outcome, OcrError> {
     let stop = |cancel: &AtomicBool| {
         if cancel.load(Ordering::Relaxed) {
             Err(OcrError::Cancelled)
@@ -64,6 +60,10 @@ pub(crate) fn recognise(
     let pages = if document.kind == Kind::Pdf {
         let pdf = pdf::open(pdfium(ocr)?, &document.bytes)?;
         let plans = pdf::plan(&pdf, options, limits, cancel)?;
+        let inspection = inspection_of(&plans);
+        if !accept(&inspection) {
+            return Ok(Outcome::Declined(inspection));
+        }
         let mut collector = Collector::new(ocr, &options.lang, plans.len(), progress, cancel);
         for (index, plan) in plans.into_iter().enumerate() {
             stop(cancel)?;
@@ -78,6 +78,13 @@ pub(crate) fn recognise(
         collector.finish()?
     } else {
         let count = raster::inspect(document.kind, &document.bytes, limits)?;
+        let inspection = Inspection {
+            page_count: count,
+            ocr_pages: count,
+        };
+        if !accept(&inspection) {
+            return Ok(Outcome::Declined(inspection));
+        }
         let mut collector = Collector::new(ocr, &options.lang, count as usize, progress, cancel);
         for index in 0..count as usize {
             stop(cancel)?;
@@ -86,11 +93,22 @@ pub(crate) fn recognise(
         }
         collector.finish()?
     };
-    Ok(Recognised {
+    Ok(Outcome::Recognised(Recognised {
         page_count: pages.len() as u32,
         lang: options.lang.to_string(),
         pages,
-    })
+    }))
+}
+
+fn inspection_of(plans: &[PagePlan]) -> Inspection {
+    let ocr_pages = plans
+        .iter()
+        .filter(|p| matches!(p, PagePlan::Render { .. }))
+        .count();
+    Inspection {
+        page_count: plans.len() as u32,
+        ocr_pages: ocr_pages as u32,
+    }
 }
 
 /// Gathers one document's pages, keeping at most `workers + 1` in flight.

@@ -7,6 +7,7 @@
 
 mod hostile;
 mod prose;
+mod scanner;
 
 use std::io::Cursor;
 
@@ -31,7 +32,8 @@ const LINE_CHARS: usize = 78;
 pub enum PageKind {
     /// Real text objects (a text layer).
     Text,
-    /// A JPEG of the rendered text at this many dpi, and no text layer.
+    /// A JPEG of the rendered text at this many dpi, as a scanner makes it
+    /// (skewed 0.3°, noisy), and no text layer.
     Scanned { dpi: u16 },
 }
 
@@ -64,12 +66,13 @@ pub fn wrap(text: &str) -> Vec<String> {
 pub fn pdf(pages: &[(String, PageKind)]) -> anyhow::Result<Vec<u8>> {
     let pdfium = pdfium()?;
     let mut document = pdfium.create_new_pdf().context("new pdf")?;
-    for (text, kind) in pages {
+    for (number, (text, kind)) in pages.iter().enumerate() {
         match kind {
             PageKind::Text => add_text_page(&mut document, text, PAGE_HEIGHT)?,
             PageKind::Scanned { dpi } => {
-                let scan = render_text(text, *dpi, PAGE_HEIGHT)?;
-                add_image_page(&mut document, &jpeg(&scan, 85)?)?;
+                let clean = render_text(text, *dpi, PAGE_HEIGHT)?;
+                let scan = scanner::scan(&clean, 0.3, 24, number as u64);
+                add_image_page(&mut document, &jpeg(&scan, 75)?)?;
             }
         }
     }

@@ -11,7 +11,10 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::store::{self, DocumentRow, NewResult};
-use super::{Document, Inspection, Limits, Ocr, OcrError, Options, Page, ProgressFn, Recognised};
+use super::{
+    Accept, Document, Inspection, Limits, Ocr, OcrError, Options, Outcome, Page, ProgressFn,
+    Recognised,
+};
 use crate::Error;
 use crate::config::OcrConfig;
 use crate::kv::Kv;
@@ -101,8 +104,32 @@ impl OcrService {
         options: &Options,
         progress: Option<ProgressFn>,
     ) -> Result<Recognised, Error> {
+        match self
+            .recognise_if(key, document, options, progress, Box::new(|_| true))
+            .await?
+        {
+            Outcome::Recognised(result) => Ok(result),
+            Outcome::Declined(_) => Err(Error::Internal(anyhow::anyhow!("declined unasked"))),
+        }
+    }
+
+    /// Like `recognise`, but asks `accept` first, once every limit has been
+    /// checked and the pages counted (`ocr::recognise_if`).
+    pub async fn recognise_if(
+        &self,
+        key: &str,
+        document: &Document,
+        options: &Options,
+        progress: Option<ProgressFn>,
+        accept: Accept,
+    ) -> Result<Outcome, Error> {
         let started = Instant::now();
-        let result = super::recognise(self.ocr, document, options, self.limits(), progress).await?;
+        let outcome =
+            super::recognise_if(self.ocr, document, options, self.limits(), progress, accept)
+                .await?;
+        let Outcome::Recognised(result) = &outcome else {
+            return Ok(outcome);
+        };
         let work_ms = started.elapsed().as_millis() as u64;
         tracing::info!(
             pages = result.page_count,
@@ -117,13 +144,13 @@ impl OcrService {
                 key,
                 sha256: document.sha256(),
                 kind,
-                recognised: &result,
+                recognised: result,
                 work_ms,
             },
         )
         .await?;
-        store::cache_put(&self.kv, key, &result, self.config.cache_ttl).await;
-        Ok(result)
+        store::cache_put(&self.kv, key, result, self.config.cache_ttl).await;
+        Ok(outcome)
     }
 
     /// Records `owner`'s upload and builds its answer.
