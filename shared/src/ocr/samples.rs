@@ -71,7 +71,7 @@ pub fn pdf(pages: &[(String, PageKind)]) -> anyhow::Result<Vec<u8>> {
             PageKind::Text => add_text_page(&mut document, text, PAGE_HEIGHT)?,
             PageKind::Scanned { dpi } => {
                 let clean = render_text(text, *dpi, PAGE_HEIGHT)?;
-                let scan = scanner::scan(&clean, 0.3, 24, number as u64);
+                let scan = scanner::scan(&clean, 0.3, 8, number as u64);
                 add_image_page(&mut document, &jpeg(&scan, 75)?)?;
             }
         }
