@@ -3,6 +3,7 @@
 //! documents made by the tests themselves and checked by character error rate
 //! against their known text.
 
+mod binary;
 mod cache;
 mod documents;
 mod hostile;
