@@ -232,6 +232,12 @@ pub async fn recognise_if(
     progress: Option<ProgressFn>,
     accept: Accept,
 ) -> Result<Outcome, OcrError> {
+    // Waiting here is bounded by the request's deadline.
+    let _turn = ocr
+        .documents
+        .acquire()
+        .await
+        .map_err(|_| anyhow::anyhow!("the OCR engine is shutting down"))?;
     let document = document.clone();
     let options = options.clone();
     let cancel = Cancel::new();

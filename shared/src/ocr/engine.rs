@@ -18,6 +18,8 @@ use crate::config::OcrConfig;
 
 /// Engines (language sets) a worker keeps started; the least recently used goes.
 const ENGINES_PER_WORKER: usize = 3;
+/// Documents in work at once per worker; more wait their turn.
+const DOCUMENTS_PER_WORKER: usize = 2;
 
 /// 8-bit gray pixels, rows `stride` bytes apart.
 pub(crate) struct GrayImage {
@@ -56,6 +58,9 @@ pub struct Ocr {
     workers: usize,
     pub(crate) pdfium_path: Option<String>,
     queue: OnceLock<Result<mpsc::Sender<Task>, String>>,
+    /// Documents being decoded or rendered at once: bounds the memory that
+    /// many concurrent uploads could take (a 50 Mpx RGBA image is 200 MB).
+    pub(crate) documents: tokio::sync::Semaphore,
 }
 
 static GLOBAL: OnceLock<Ocr> = OnceLock::new();
@@ -85,6 +90,7 @@ impl Ocr {
             workers,
             pdfium_path: config.pdfium_lib_path.clone(),
             queue: OnceLock::new(),
+            documents: tokio::sync::Semaphore::new(workers * DOCUMENTS_PER_WORKER),
         }
     }
 
