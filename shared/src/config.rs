@@ -3,6 +3,7 @@
 //! bad or missing variable. Secrets are `SecretString` and never reach `Debug`.
 
 mod env;
+mod ocr;
 mod quiz;
 mod worker;
 
@@ -14,6 +15,8 @@ use url::Url;
 
 use env::Env;
 pub use env::{ConfigError, parse_duration};
+pub use ocr::OcrConfig;
+use ocr::ocr_config;
 pub use quiz::{LlmConfig, QuizConfig};
 pub use worker::WorkerConfig;
 use worker::worker_config;
@@ -89,6 +92,8 @@ pub struct Config {
     pub quiz: QuizConfig,
     /// The job queue's worker (`worker-tick`).
     pub worker: WorkerConfig,
+    /// Limits and engine settings of the OCR pipeline (`OCR_*`, `PDFIUM_LIB_PATH`).
+    pub ocr: OcrConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -224,6 +229,7 @@ impl Config {
             readiness_timeout: env.seconds_or("READINESS_TIMEOUT_SECS", 1.5),
             quiz: quiz::quiz_config(&mut env, allow_insecure_transport),
             worker: worker_config(&mut env),
+            ocr: ocr_config(&mut env),
         };
         env.finish()?;
         Ok(config)

@@ -9,6 +9,7 @@ pub mod health;
 pub mod jobs;
 pub mod kv;
 pub mod limits;
+pub mod ocr;
 pub mod quiz;
 pub mod serve;
 pub mod state;

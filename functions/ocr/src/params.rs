@@ -1,0 +1,79 @@
+//! The query of `POST /v1/ocr`, turned into checked options at the edge:
+//! malformed values are 400, languages that are not installed are 422.
+
+use serde::Deserialize;
+use shared::Error;
+use shared::config::OcrConfig;
+use shared::ocr::{Ocr, Options};
+
+/// The raw query; every value is checked by hand so each error can say what is wrong.
+#[derive(Debug, Default, Deserialize)]
+pub struct OcrQuery {
+    lang: Option<String>,
+    mode: Option<String>,
+    force_ocr: Option<String>,
+    dpi: Option<String>,
+}
+
+/// How the caller wants the answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Synchronous up to `OCR_SYNC_MAX_PAGES` pages that need OCR, a job beyond.
+    Auto,
+    Sync,
+    Async,
+}
+
+#[derive(Debug, Clone)]
+pub struct Params {
+    pub mode: Mode,
+    pub options: Options,
+}
+
+pub const MIN_DPI: u16 = 72;
+pub const MAX_DPI: u16 = 600;
+
+impl Params {
+    pub fn parse(query: &OcrQuery, config: &OcrConfig, ocr: &Ocr) -> Result<Params, Error> {
+        let mode = match query.mode.as_deref().map(str::trim) {
+            None | Some("auto") => Mode::Auto,
+            Some("sync") => Mode::Sync,
+            Some("async") => Mode::Async,
+            Some(_) => {
+                return Err(Error::BadRequest(
+                    "`mode` must be `auto`, `sync` or `async`".into(),
+                ));
+            }
+        };
+        let force_ocr = match query.force_ocr.as_deref().map(str::trim) {
+            None | Some("false" | "0") => false,
+            Some("true" | "1") => true,
+            Some(_) => {
+                return Err(Error::BadRequest(
+                    "`force_ocr` must be `true` or `false`".into(),
+                ));
+            }
+        };
+        let dpi = match query.dpi.as_deref().map(str::trim) {
+            None => config.default_dpi,
+            Some(raw) => raw
+                .parse::<u16>()
+                .ok()
+                .filter(|d| (MIN_DPI..=MAX_DPI).contains(d))
+                .ok_or_else(|| {
+                    Error::BadRequest(format!(
+                        "`dpi` must be a whole number from {MIN_DPI} to {MAX_DPI}"
+                    ))
+                })?,
+        };
+        let lang = ocr.lang(query.lang.as_deref().unwrap_or(&config.default_lang))?;
+        Ok(Params {
+            mode,
+            options: Options {
+                lang,
+                force_ocr,
+                dpi,
+            },
+        })
+    }
+}

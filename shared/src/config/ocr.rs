@@ -1,0 +1,67 @@
+//! The OCR pipeline's settings: limits, defaults and where Tesseract's data
+//! and `libpdfium.so` are (see docs/ocr.md).
+
+use std::time::Duration;
+
+use super::env::Env;
+
+/// The OCR pipeline's limits and engine settings. Read by every function
+/// (worker-tick runs OCR jobs too); the defaults need no variable at all.
+#[derive(Debug, Clone)]
+pub struct OcrConfig {
+    /// Largest accepted document (`OCR_MAX_BYTES`, 20 MiB), enforced while streaming.
+    pub max_bytes: usize,
+    /// Most pages in one document (`OCR_MAX_PAGES`, 200).
+    pub max_pages: u32,
+    /// Most pixels in one page or image (`OCR_MAX_PIXELS`, 50 million).
+    pub max_pixels: u64,
+    /// `mode=auto` answers synchronously up to this many pages (`OCR_SYNC_MAX_PAGES`, 5).
+    pub sync_max_pages: u32,
+    /// Render resolution when the caller gives none (`OCR_DEFAULT_DPI`, 300; 72–600).
+    pub default_dpi: u16,
+    /// Languages when the caller gives none (`OCR_DEFAULT_LANG`, `eng`).
+    pub default_lang: String,
+    /// Tesseract engines working at once (`OCR_WORKERS`; 0 = one per core).
+    pub workers: usize,
+    /// Where the `*.traineddata` files are (`OCR_TESSDATA_DIR`, else
+    /// `TESSDATA_PREFIX`, else the Debian/Ubuntu and `/usr/local` locations).
+    pub tessdata_dir: Option<String>,
+    /// `libpdfium.so`, or the folder holding it (`PDFIUM_LIB_PATH`; else next to
+    /// the executable, then the system library path).
+    pub pdfium_lib_path: Option<String>,
+    /// How long Redis keeps a recognised result (`OCR_CACHE_TTL_SECS`, 1 day).
+    pub cache_ttl: Duration,
+}
+
+pub(super) fn ocr_config(env: &mut Env) -> OcrConfig {
+    let default_dpi = env.parse_or("OCR_DEFAULT_DPI", 300_u16);
+    if !(72..=600).contains(&default_dpi) {
+        env.invalid("OCR_DEFAULT_DPI", "must be between 72 and 600");
+    }
+    let config = OcrConfig {
+        max_bytes: env.parse_or("OCR_MAX_BYTES", 20 * 1024 * 1024),
+        max_pages: env.parse_or("OCR_MAX_PAGES", 200),
+        max_pixels: env.parse_or("OCR_MAX_PIXELS", 50_000_000),
+        sync_max_pages: env.parse_or("OCR_SYNC_MAX_PAGES", 5),
+        default_dpi,
+        default_lang: env
+            .string("OCR_DEFAULT_LANG")
+            .unwrap_or_else(|| "eng".to_owned()),
+        workers: env.parse_or("OCR_WORKERS", 0),
+        tessdata_dir: env
+            .string("OCR_TESSDATA_DIR")
+            .or_else(|| env.string("TESSDATA_PREFIX")),
+        pdfium_lib_path: env.string("PDFIUM_LIB_PATH"),
+        cache_ttl: env.seconds_or("OCR_CACHE_TTL_SECS", 86_400.0),
+    };
+    for (name, zero) in [
+        ("OCR_MAX_BYTES", config.max_bytes == 0),
+        ("OCR_MAX_PAGES", config.max_pages == 0),
+        ("OCR_MAX_PIXELS", config.max_pixels == 0),
+    ] {
+        if zero {
+            env.invalid(name, "must be greater than 0");
+        }
+    }
+    config
+}

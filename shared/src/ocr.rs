@@ -1,0 +1,282 @@
+//! OCR: PDFs and images to text. The type is sniffed from the bytes; a PDF page
+//! whose text layer holds real text is read as is, every other page is rendered
+//! (or decoded) to 8-bit gray and recognised by Tesseract in a process-wide pool
+//! of single-threaded engines. Every limit is checked before the work it bounds.
+//!
+//! `recognise` is the engine's one entry point (the HTTP handler and the OCR
+//! job both call it); `service` adds the content-addressed cache around it and
+//! `store` holds its SQL.
+
+pub mod cer;
+mod engine;
+mod error;
+mod langs;
+mod pdf;
+mod pipeline;
+mod raster;
+mod readiness;
+pub mod samples;
+pub mod service;
+mod sniff;
+pub mod store;
+
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::config::OcrConfig;
+
+pub use engine::{Ocr, ensure_single_threaded_omp};
+pub use error::OcrError;
+pub use langs::Lang;
+pub use readiness::{OcrCheck, readiness};
+pub use sniff::Kind;
+
+/// A document whose type was sniffed from its bytes.
+#[derive(Debug, Clone)]
+pub struct Document {
+    bytes: Bytes,
+    kind: Kind,
+    sha256: String,
+}
+
+impl Document {
+    /// Sniffs and hashes `bytes` (CPU work: call it off the async runtime for
+    /// large bodies). Empty → `OcrError::Empty`; unsupported → `OcrError::Unsupported`.
+    pub fn from_bytes(bytes: Bytes) -> Result<Document, OcrError> {
+        let kind = sniff::sniff(&bytes)?;
+        let sha256 = hex::encode(Sha256::digest(&bytes));
+        Ok(Document {
+            bytes,
+            kind,
+            sha256,
+        })
+    }
+
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// Lowercase hex SHA-256 of the bytes.
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+
+    pub fn bytes(&self) -> &Bytes {
+        &self.bytes
+    }
+}
+
+/// What the caller asked for; everything here can change the result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    pub lang: Lang,
+    pub force_ocr: bool,
+    /// Render resolution for PDF pages that need OCR (72–600).
+    pub dpi: u16,
+}
+
+impl Options {
+    /// The part of the cache key these options contribute for `kind`: options
+    /// that cannot change the result of that kind are left out, so an image
+    /// sent with another `dpi` still hits the cache.
+    pub fn cache_key(&self, kind: Kind) -> String {
+        match kind {
+            Kind::Pdf => format!(
+                "lang={};force_ocr={};dpi={}",
+                self.lang,
+                u8::from(self.force_ocr),
+                self.dpi
+            ),
+            _ => format!("lang={}", self.lang),
+        }
+    }
+}
+
+/// The limits that bound one document's work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub max_pages: u32,
+    pub max_pixels: u64,
+}
+
+impl From<&OcrConfig> for Limits {
+    fn from(config: &OcrConfig) -> Self {
+        Limits {
+            max_pages: config.max_pages,
+            max_pixels: config.max_pixels,
+        }
+    }
+}
+
+/// Where a page's text came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    TextLayer,
+    Ocr,
+}
+
+/// One page of the answer (`pages[]` in the API).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Page {
+    /// 1-based.
+    pub page: u32,
+    pub source: Source,
+    pub text: String,
+    /// Tesseract's mean word confidence, 0–1; `None` for text-layer pages.
+    pub confidence: Option<f32>,
+    pub width_px: Option<u32>,
+    pub height_px: Option<u32>,
+}
+
+/// A recognised document: what the cache stores and every answer is built from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Recognised {
+    pub page_count: u32,
+    pub lang: String,
+    pub pages: Vec<Page>,
+}
+
+impl Recognised {
+    /// The page texts joined by form feeds.
+    pub fn text(&self) -> String {
+        let texts: Vec<&str> = self.pages.iter().map(|p| p.text.as_str()).collect();
+        texts.join("\u{c}")
+    }
+
+    /// How many pages went through Tesseract.
+    pub fn ocr_pages(&self) -> usize {
+        self.pages
+            .iter()
+            .filter(|p| p.source == Source::Ocr)
+            .count()
+    }
+}
+
+/// What `inspect` learns without recognising anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Inspection {
+    pub page_count: u32,
+    /// Pages that need Tesseract (the others have a usable text layer).
+    pub ocr_pages: u32,
+}
+
+/// Progress of one document, reported after every finished page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Progress {
+    pub pages_done: u32,
+    pub pages_total: u32,
+}
+
+/// Called after each page; must be cheap (hand the value to a channel).
+pub type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
+
+/// Opens the document and checks every limit (page count, pixels per page)
+/// without rendering or recognising anything: milliseconds, on a blocking thread.
+pub async fn inspect(
+    ocr: &'static Ocr,
+    document: &Document,
+    options: &Options,
+    limits: Limits,
+) -> Result<Inspection, OcrError> {
+    let document = document.clone();
+    let options = options.clone();
+    let cancel = Cancel::new();
+    let flag = cancel.flag();
+    blocking(move || pipeline::inspect(ocr, &document, &options, limits, &flag)).await
+}
+
+/// Recognises every page of `document`: text layer where it holds real text
+/// (unless `force_ocr`), Tesseract elsewhere, pages spread over the engine pool.
+/// `progress` is called after every finished page. Dropping the future stops
+/// the work at the next page.
+pub async fn recognise(
+    ocr: &'static Ocr,
+    document: &Document,
+    options: &Options,
+    limits: Limits,
+    progress: Option<ProgressFn>,
+) -> Result<Recognised, OcrError> {
+    match recognise_if(ocr, document, options, limits, progress, Box::new(|_| true)).await? {
+        Outcome::Recognised(result) => Ok(result),
+        Outcome::Declined(_) => Err(anyhow::anyhow!("declined without being asked").into()),
+    }
+}
+
+/// Decides, from what the document turned out to be, whether to recognise it now.
+pub type Accept = Box<dyn FnOnce(&Inspection) -> bool + Send>;
+
+/// What `recognise_if` did.
+#[derive(Debug)]
+pub enum Outcome {
+    Recognised(Recognised),
+    /// `accept` said no; nothing was rendered or recognised.
+    Declined(Inspection),
+}
+
+/// `recognise`, but first checks every limit and asks `accept` (with the page
+/// counts) whether to go on: one pass over the document where `inspect`
+/// followed by `recognise` would open it twice.
+pub async fn recognise_if(
+    ocr: &'static Ocr,
+    document: &Document,
+    options: &Options,
+    limits: Limits,
+    progress: Option<ProgressFn>,
+    accept: Accept,
+) -> Result<Outcome, OcrError> {
+    // Waiting here is bounded by the request's deadline.
+    let _turn = ocr
+        .documents
+        .acquire()
+        .await
+        .map_err(|_| anyhow::anyhow!("the OCR engine is shutting down"))?;
+    let document = document.clone();
+    let options = options.clone();
+    let cancel = Cancel::new();
+    let flag = cancel.flag();
+    let result = blocking(move || {
+        let progress = progress.as_deref();
+        pipeline::recognise(ocr, &document, &options, limits, progress, &flag, accept)
+    })
+    .await;
+    drop(cancel);
+    result
+}
+
+/// Runs CPU work on tokio's blocking pool inside the caller's span.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, OcrError> + Send + 'static,
+) -> Result<T, OcrError> {
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || span.in_scope(work))
+        .await
+        .map_err(|e| OcrError::Internal(anyhow::anyhow!("OCR task failed: {e}")))?
+}
+
+/// Sets the shared flag when dropped, so a request that went away (deadline,
+/// disconnect) stops its document's work at the next page.
+struct Cancel(Arc<AtomicBool>);
+
+impl Cancel {
+    fn new() -> Self {
+        Cancel(Arc::new(AtomicBool::new(false)))
+    }
+
+    fn flag(&self) -> Arc<AtomicBool> {
+        self.0.clone()
+    }
+}
+
+impl Drop for Cancel {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}

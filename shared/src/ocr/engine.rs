@@ -1,0 +1,268 @@
+//! The process-wide OCR engine: installed languages, the PDF library, and a
+//! pool of worker threads, each owning its Tesseract engines (one per language
+//! set, started on first use, single-threaded). Pages from every document go
+//! through one queue, so a process never runs more recognitions at once than
+//! it has workers, whatever the number of requests.
+
+use std::os::raw::c_int;
+use std::panic::AssertUnwindSafe;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
+use std::time::Instant;
+
+use leptess::tesseract::TessApi;
+
+use super::{Lang, OcrError, langs};
+use crate::config::OcrConfig;
+
+/// Engines (language sets) a worker keeps started; the least recently used goes.
+const ENGINES_PER_WORKER: usize = 3;
+/// Documents in work at once per worker; more wait their turn.
+const DOCUMENTS_PER_WORKER: usize = 2;
+
+/// 8-bit gray pixels, rows `stride` bytes apart.
+pub(crate) struct GrayImage {
+    pub width: u32,
+    pub height: u32,
+    pub stride: usize,
+    pub pixels: Vec<u8>,
+}
+
+/// What Tesseract made of one page.
+pub(crate) struct Recognition {
+    pub text: String,
+    /// Mean word confidence, 0–1.
+    pub confidence: f32,
+}
+
+pub(crate) type Reply = mpsc::Sender<(usize, Result<Recognition, OcrError>)>;
+
+/// One page for the pool.
+pub(crate) struct Task {
+    pub index: usize,
+    pub image: GrayImage,
+    /// The resolution the page was rendered at; `None` lets Tesseract estimate it.
+    pub dpi: Option<u16>,
+    pub lang: Lang,
+    pub cancel: Arc<AtomicBool>,
+    pub reply: Reply,
+}
+
+/// The engine every function in this process shares. Creating it starts
+/// nothing: workers start with the first page, engines with the first page
+/// in their language, the PDF library with the first PDF.
+pub struct Ocr {
+    tessdata: Option<PathBuf>,
+    languages: Vec<String>,
+    workers: usize,
+    pub(crate) pdfium_path: Option<String>,
+    queue: OnceLock<Result<mpsc::Sender<Task>, String>>,
+    /// Documents being decoded or rendered at once: bounds the memory that
+    /// many concurrent uploads could take (a 50 Mpx RGBA image is 200 MB).
+    pub(crate) documents: tokio::sync::Semaphore,
+}
+
+static GLOBAL: OnceLock<Ocr> = OnceLock::new();
+
+impl Ocr {
+    /// The process's engine, set up from the first configuration it is asked
+    /// with (limits are per call, so only the tessdata folder, the PDF library
+    /// path and the worker count are taken from it).
+    pub fn global(config: &OcrConfig) -> &'static Ocr {
+        GLOBAL.get_or_init(|| Ocr::new(config))
+    }
+
+    fn new(config: &OcrConfig) -> Ocr {
+        let tessdata = langs::tessdata_dir(config.tessdata_dir.as_deref());
+        let languages = tessdata
+            .as_deref()
+            .map(langs::installed)
+            .unwrap_or_default();
+        let workers = if config.workers == 0 {
+            std::thread::available_parallelism().map_or(1, usize::from)
+        } else {
+            config.workers
+        };
+        Ocr {
+            tessdata,
+            languages,
+            workers,
+            pdfium_path: config.pdfium_lib_path.clone(),
+            queue: OnceLock::new(),
+            documents: tokio::sync::Semaphore::new(workers * DOCUMENTS_PER_WORKER),
+        }
+    }
+
+    /// Installed Tesseract languages, sorted.
+    pub fn languages(&self) -> &[String] {
+        &self.languages
+    }
+
+    /// Parses a `+`-joined language set against the installed languages.
+    pub fn lang(&self, raw: &str) -> Result<Lang, OcrError> {
+        Lang::parse(raw, &self.languages)
+    }
+
+    /// How many pages are recognised at once.
+    pub fn workers(&self) -> usize {
+        self.workers
+    }
+
+    /// Queues one page; its outcome arrives on `task.reply`.
+    pub(crate) fn submit(&self, task: Task) -> Result<(), OcrError> {
+        let queue = self.queue.get_or_init(|| self.start_workers());
+        match queue {
+            Ok(sender) => sender
+                .send(task)
+                .map_err(|_| OcrError::Internal(anyhow::anyhow!("the OCR workers have stopped"))),
+            Err(why) => Err(OcrError::Internal(anyhow::anyhow!("{why}"))),
+        }
+    }
+
+    fn start_workers(&self) -> Result<mpsc::Sender<Task>, String> {
+        let (sender, receiver) = mpsc::channel::<Task>();
+        let receiver = Arc::new(Mutex::new(receiver));
+        for i in 0..self.workers {
+            let receiver = receiver.clone();
+            let tessdata = self.tessdata.clone();
+            std::thread::Builder::new()
+                .name(format!("ocr-worker-{i}"))
+                .spawn(move || work(&receiver, tessdata))
+                .map_err(|e| format!("cannot start OCR worker threads: {e}"))?;
+        }
+        tracing::info!(workers = self.workers, "OCR workers started");
+        Ok(sender)
+    }
+}
+
+/// A worker's life: take a page, recognise it, reply; forever (the threads
+/// live as long as the process). A panic inside Tesseract costs the page and
+/// the worker's engines, not the worker.
+fn work(queue: &Mutex<mpsc::Receiver<Task>>, tessdata: Option<PathBuf>) {
+    let mut engines = Engines {
+        tessdata,
+        started: Vec::new(),
+    };
+    loop {
+        let next = match queue.lock() {
+            Ok(receiver) => receiver.recv(),
+            Err(poisoned) => poisoned.into_inner().recv(),
+        };
+        let Ok(task) = next else { return };
+        let outcome = if task.cancel.load(Ordering::Relaxed) {
+            Err(OcrError::Cancelled)
+        } else {
+            std::panic::catch_unwind(AssertUnwindSafe(|| engines.recognise(&task))).unwrap_or_else(
+                |_| {
+                    engines.started.clear();
+                    Err(OcrError::Internal(anyhow::anyhow!(
+                        "Tesseract panicked on a page"
+                    )))
+                },
+            )
+        };
+        let _ = task.reply.send((task.index, outcome));
+    }
+}
+
+struct Engines {
+    tessdata: Option<PathBuf>,
+    /// Least recently used first.
+    started: Vec<(Lang, TessApi)>,
+}
+
+impl Engines {
+    fn recognise(&mut self, task: &Task) -> Result<Recognition, OcrError> {
+        let image = &task.image;
+        let dimension = |v: u32| c_int::try_from(v).map_err(|_| anyhow::anyhow!("page too wide"));
+        let stride = c_int::try_from(image.stride).map_err(|_| anyhow::anyhow!("stride"))?;
+        let (width, height) = (dimension(image.width)?, dimension(image.height)?);
+        let api = self.engine(&task.lang)?;
+        // Raw pixels straight in: no PNG round trip.
+        api.raw
+            .set_image(&image.pixels, width, height, 1, stride)
+            .map_err(|e| anyhow::anyhow!("Tesseract refused the page's pixels: {e:?}"))?;
+        if let Some(dpi) = task.dpi {
+            api.raw.set_source_resolution(c_int::from(dpi));
+        }
+        api.raw
+            .recognize()
+            .map_err(|_| anyhow::anyhow!("Tesseract could not recognise the page"))?;
+        let text = api
+            .raw
+            .get_utf8_text()
+            .map_err(|_| anyhow::anyhow!("Tesseract returned no text"))?;
+        let text: &std::ffi::CStr = text.as_ref();
+        let confidence = api.mean_text_conf().clamp(0, 100) as f32 / 100.0;
+        Ok(Recognition {
+            text: text.to_string_lossy().into_owned(),
+            confidence,
+        })
+    }
+
+    fn engine(&mut self, lang: &Lang) -> Result<&mut TessApi, OcrError> {
+        if let Some(at) = self.started.iter().position(|(l, _)| l == lang) {
+            let used = self.started.remove(at);
+            self.started.push(used);
+        } else {
+            if self.started.len() >= ENGINES_PER_WORKER {
+                self.started.remove(0);
+            }
+            let api = start_engine(self.tessdata.as_deref(), lang)?;
+            self.started.push((lang.clone(), api));
+        }
+        self.started
+            .last_mut()
+            .map(|(_, api)| api)
+            .ok_or_else(|| OcrError::Internal(anyhow::anyhow!("no engine")))
+    }
+}
+
+fn start_engine(tessdata: Option<&std::path::Path>, lang: &Lang) -> Result<TessApi, OcrError> {
+    let started = Instant::now();
+    let dir = tessdata.and_then(|p| p.to_str());
+    let mut api = TessApi::new(dir, lang.as_str()).map_err(|e| {
+        tracing::error!(lang = %lang, error = %e, "tesseract engine failed to start");
+        OcrError::TesseractUnavailable(lang.to_string())
+    })?;
+    // The C API defaults to one uniform block (6); the CLI's automatic page
+    // segmentation (3) is what documents need.
+    api.raw
+        .set_variable(c"tessedit_pageseg_mode", c"3")
+        .map_err(|_| anyhow::anyhow!("Tesseract refused tessedit_pageseg_mode"))?;
+    tracing::info!(
+        lang = %lang,
+        duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+        "tesseract engine started"
+    );
+    Ok(api)
+}
+
+/// The linked Tesseract's version.
+pub(crate) fn tesseract_version() -> String {
+    tesseract_plumbing::version().to_string_lossy().into_owned()
+}
+
+/// Debian's libtesseract parallelises with OpenMP, which here costs about 3×
+/// the wall time per page; OpenMP reads `OMP_THREAD_LIMIT` only when the
+/// library loads, at process start. Call this first in `main`: when the
+/// variable is unset, the process re-executes itself with
+/// `OMP_THREAD_LIMIT=1` (an operator's own value is kept). Returns only when
+/// no re-execution was needed or it failed (then OCR is just slower).
+pub fn ensure_single_threaded_omp() {
+    use std::os::unix::process::CommandExt;
+    if std::env::var_os("OMP_THREAD_LIMIT").is_some() {
+        return;
+    }
+    let Ok(exe) = std::env::current_exe() else {
+        return;
+    };
+    let mut args = std::env::args_os();
+    let mut command = std::process::Command::new(exe);
+    if let Some(arg0) = args.next() {
+        command.arg0(arg0);
+    }
+    let error = command.args(args).env("OMP_THREAD_LIMIT", "1").exec();
+    eprintln!("could not re-execute with OMP_THREAD_LIMIT=1 ({error}); OCR will be slower");
+}
