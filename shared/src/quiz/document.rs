@@ -1,14 +1,13 @@
-//! The boundary to the `ocr` function's tables: a recognised document's text,
-//! for its owner only.
-//!
-//! THE ONE QUERY against `documents` / `ocr_results` (migration 0002, owned by
-//! the OCR function) lives here. It assumes `documents(id uuid, owner_id text,
-//! sha256 text, result_key text, created_at timestamptz)` and
-//! `ocr_results(key text primary key, result jsonb)` with the joined text in
-//! `result->>'text'` and the page count in `result->>'page_count'`.
+//! The `{"document_id"}` source: a recognised document's text, for its owner
+//! only, read from the `ocr` function's tables (`documents` → `ocr_results`).
+//! A document row exists only once its recognition has finished, so there is
+//! no "not ready" state: a document still in an OCR job is not a document yet.
 
 use sqlx::PgConnection;
+use sqlx::types::Json;
 use uuid::Uuid;
+
+use crate::ocr::Recognised;
 
 /// A recognised document's content.
 #[derive(Debug, Clone)]
@@ -19,41 +18,24 @@ pub struct SourceDocument {
     pub text: String,
 }
 
-#[derive(Debug)]
-pub enum LoadedDocument {
-    /// No such document, or someone else's.
-    Missing,
-    /// The caller's, but its recognition has not finished.
-    NotReady,
-    Ready(SourceDocument),
-}
-
-/// Loads `document_id` if `owner_id` owns it.
+/// Loads `document_id` if `owner_id` owns it; `None` when it does not exist
+/// or belongs to someone else (the two are not told apart).
 pub async fn load_document(
     conn: &mut PgConnection,
     owner_id: &str,
     document_id: Uuid,
-) -> Result<LoadedDocument, sqlx::Error> {
-    let row: Result<Option<(String, Option<String>)>, sqlx::Error> = sqlx::query_as(
-        "SELECT d.sha256, r.result->>'text' \
-         FROM documents d LEFT JOIN ocr_results r ON r.key = d.result_key \
+) -> Result<Option<SourceDocument>, sqlx::Error> {
+    let row: Option<(String, Json<Recognised>)> = sqlx::query_as(
+        "SELECT d.sha256, r.result \
+         FROM documents d JOIN ocr_results r ON r.result_key = d.result_key \
          WHERE d.id = $1 AND d.owner_id = $2",
     )
     .bind(document_id)
     .bind(owner_id)
     .fetch_optional(conn)
-    .await;
-    match row {
-        Ok(None) => Ok(LoadedDocument::Missing),
-        Ok(Some((_, None))) => Ok(LoadedDocument::NotReady),
-        Ok(Some((sha256, Some(text)))) => {
-            Ok(LoadedDocument::Ready(SourceDocument { sha256, text }))
-        }
-        // 42P01 undefined_table: the OCR tables are not deployed yet, so no
-        // document exists. (Goes away once migration 0002 is merged.)
-        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P01") => {
-            Ok(LoadedDocument::Missing)
-        }
-        Err(e) => Err(e),
-    }
+    .await?;
+    Ok(row.map(|(sha256, Json(result))| SourceDocument {
+        sha256,
+        text: result.text(),
+    }))
 }

@@ -8,7 +8,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::cache::{self, SourceKey};
-use super::document::{LoadedDocument, load_document};
+use super::document::load_document;
 use super::domain::{GeneratorChoice, QuizRequest, QuizSource};
 use super::extractive::Extractive;
 use super::generator::{GenerationError, GenerationRequest, Material, QuizGenerator};
@@ -75,15 +75,9 @@ impl Quizzes {
             }
             QuizSource::Document(id) => {
                 let mut conn = db.acquire().await?;
-                let document = match load_document(&mut conn, owner_id, *id).await? {
-                    LoadedDocument::Missing => return Err(Error::NotFound),
-                    LoadedDocument::NotReady => {
-                        return Err(Error::Conflict(
-                            "the document has not been recognised yet; try again when its OCR job has finished".into(),
-                        ));
-                    }
-                    LoadedDocument::Ready(document) => document,
-                };
+                let document = load_document(&mut conn, owner_id, *id)
+                    .await?
+                    .ok_or(Error::NotFound)?;
                 drop(conn);
                 let text = self.within_text_limit(document.text, &mut warnings);
                 if text.trim().is_empty() {

@@ -60,26 +60,13 @@ pub async fn from_db(conn: &mut PgConnection, owner_id: &str) -> Result<WeeklySt
     .bind(owner_id)
     .fetch_one(&mut *conn)
     .await?;
-    // The OCR tables come with the `ocr` function's migration; until it is
-    // deployed there is nothing recognised to count. (The lead simplifies this
-    // to a plain query once migration 0002 is merged.)
-    let ocr_deployed: bool = sqlx::query_scalar(
-        "SELECT to_regclass('documents') IS NOT NULL AND to_regclass('ocr_results') IS NOT NULL",
+    let (documents_recognised, pages_recognised): (i64, i64) = sqlx::query_as(
+        "SELECT count(*), COALESCE(sum(page_count), 0)::bigint FROM documents \
+         WHERE owner_id = $1 AND created_at > now() - interval '7 days'",
     )
+    .bind(owner_id)
     .fetch_one(&mut *conn)
     .await?;
-    let (documents_recognised, pages_recognised) = if ocr_deployed {
-        sqlx::query_as::<_, (i64, i64)>(
-            "SELECT count(r.key), COALESCE(sum((r.result->>'page_count')::bigint), 0)::bigint \
-             FROM documents d JOIN ocr_results r ON r.key = d.result_key \
-             WHERE d.owner_id = $1 AND d.created_at > now() - interval '7 days'",
-        )
-        .bind(owner_id)
-        .fetch_one(&mut *conn)
-        .await?
-    } else {
-        (0, 0)
-    };
     Ok(WeeklyStats {
         quizzes_generated,
         attempts,

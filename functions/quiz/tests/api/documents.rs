@@ -1,8 +1,4 @@
-//! The `{"document_id"}` source over the OCR function's tables.
-//!
-//! TEST SCAFFOLDING: until migration 0002 (the `ocr` function's) is merged,
-//! these tests create a minimal `documents` / `ocr_results` themselves when the
-//! tables do not exist. Delete `ensure_ocr_tables` once 0002 lands.
+//! The `{"document_id"}` source over the `ocr` function's real tables.
 
 use serde_json::json;
 use shared::testing::TestApp;
@@ -10,45 +6,49 @@ use uuid::Uuid;
 
 use crate::helpers::*;
 
-async fn ensure_ocr_tables(app: &TestApp) {
-    for sql in [
-        "CREATE TABLE IF NOT EXISTS ocr_results (key text PRIMARY KEY, result jsonb NOT NULL)",
-        "CREATE TABLE IF NOT EXISTS documents (id uuid PRIMARY KEY, owner_id text NOT NULL, sha256 text NOT NULL, \
-         result_key text, created_at timestamptz NOT NULL DEFAULT now())",
-    ] {
-        sqlx::query(sql)
-            .execute(&app.state.db)
-            .await
-            .expect("ocr tables");
-    }
-}
-
-/// A recognised document of `owner` with `pages` of text.
+/// A recognised document of `owner` with `pages` of text, stored the way the
+/// `ocr` function stores one (a shared result and an owner's document row).
 async fn recognised(app: &TestApp, owner: &str, pages: &[&str]) -> Uuid {
     let id = Uuid::now_v7();
-    let key = format!("ocr:{id}");
-    let text = pages.join("\u{c}");
-    sqlx::query("INSERT INTO ocr_results (key, result) VALUES ($1, $2)")
-        .bind(&key)
-        .bind(json!({"text": text, "page_count": pages.len()}))
-        .execute(&app.state.db)
-        .await
-        .expect("result");
-    sqlx::query("INSERT INTO documents (id, owner_id, sha256, result_key) VALUES ($1, $2, $3, $4)")
-        .bind(id)
-        .bind(owner)
-        .bind(format!("{:064x}", 7))
-        .bind(&key)
-        .execute(&app.state.db)
-        .await
-        .expect("document");
+    let sha256 = format!("{:064x}", id.as_u128());
+    let key = format!("v1:{sha256}:pdf:test");
+    let result = json!({
+        "page_count": pages.len(),
+        "lang": "eng",
+        "pages": pages.iter().enumerate().map(|(i, text)| json!({
+            "page": i + 1, "source": "text_layer", "text": text,
+            "confidence": null, "width_px": null, "height_px": null
+        })).collect::<Vec<_>>(),
+    });
+    sqlx::query(
+        "INSERT INTO ocr_results (result_key, sha256, kind, lang, page_count, ocr_pages, result, work_ms) \
+         VALUES ($1, $2, 'pdf', 'eng', $3, 0, $4, 1)",
+    )
+    .bind(&key)
+    .bind(&sha256)
+    .bind(pages.len() as i32)
+    .bind(result)
+    .execute(&app.state.db)
+    .await
+    .expect("result");
+    sqlx::query(
+        "INSERT INTO documents (id, owner_id, result_key, sha256, kind, lang, page_count, cached, elapsed_ms) \
+         VALUES ($1, $2, $3, $4, 'pdf', 'eng', $5, false, 1)",
+    )
+    .bind(id)
+    .bind(owner)
+    .bind(&key)
+    .bind(&sha256)
+    .bind(pages.len() as i32)
+    .execute(&app.state.db)
+    .await
+    .expect("document");
     id
 }
 
 #[tokio::test]
 async fn a_recognised_document_makes_a_quiz_for_its_owner_only() {
     let app = app(&[]).await;
-    ensure_ocr_tables(&app).await;
     let (half_a, half_b) =
         PHOTOSYNTHESIS.split_at(PHOTOSYNTHESIS.find("The overall reaction").expect("split"));
     let doc = recognised(&app, "owner", &[half_a, half_b]).await;
@@ -80,34 +80,13 @@ async fn a_recognised_document_makes_a_quiz_for_its_owner_only() {
 }
 
 #[tokio::test]
-async fn a_missing_document_is_404_and_one_still_recognising_is_409() {
+async fn a_missing_document_is_404() {
     let app = app(&[]).await;
-    let token = app.token("owner");
-    // Before the OCR tables exist, no document does.
     create(
         &app,
-        &token,
+        &app.token("owner"),
         json!({"source": {"document_id": Uuid::now_v7()}}),
     )
     .await
     .assert_problem(404, "not-found");
-    ensure_ocr_tables(&app).await;
-    create(
-        &app,
-        &token,
-        json!({"source": {"document_id": Uuid::now_v7()}}),
-    )
-    .await
-    .assert_problem(404, "not-found");
-    let pending = Uuid::now_v7();
-    sqlx::query(
-        "INSERT INTO documents (id, owner_id, sha256, result_key) VALUES ($1, 'owner', 'x', NULL)",
-    )
-    .bind(pending)
-    .execute(&app.state.db)
-    .await
-    .expect("pending document");
-    create(&app, &token, json!({"source": {"document_id": pending}}))
-        .await
-        .assert_problem(409, "conflict");
 }
