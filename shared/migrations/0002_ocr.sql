@@ -34,16 +34,3 @@ CREATE TABLE documents (
 );
 CREATE INDEX documents_owner ON documents (owner_id, created_at DESC);
 CREATE INDEX documents_result ON documents (result_key);
-
--- Uploads waiting for an OCR job (mode=async). A row lives only until its job
--- has stored the result (or failed for good); it is enqueued in the same
--- transaction as the job that names it.
-CREATE TABLE ocr_uploads (
-    id          uuid        PRIMARY KEY,
-    owner_id    text        NOT NULL,
-    sha256      text        NOT NULL,
-    -- {"lang","force_ocr","dpi"}
-    options     jsonb       NOT NULL,
-    body        bytea       NOT NULL,
-    created_at  timestamptz NOT NULL DEFAULT now()
-);

@@ -1,5 +1,6 @@
 //! Readiness: can this deployment serve? Postgres is required (down ⇒ 503
-//! "down"); Redis is an accelerator (down ⇒ 200 "degraded"). Every check is
+//! "down"); Redis is an accelerator and OCR one capability among others
+//! (either failing ⇒ 200 "degraded"). Every check is
 //! bounded by `READINESS_TIMEOUT_SECS`, so the answer comes within 2 s even
 //! when a dependency hangs. Nothing here prints a URL or a secret.
 
@@ -24,6 +25,7 @@ pub struct Readiness {
 pub struct Checks {
     pub postgres: PostgresCheck,
     pub redis: RedisCheck,
+    pub ocr: crate::ocr::OcrCheck,
 }
 
 #[derive(Debug, Serialize)]
@@ -47,14 +49,15 @@ pub struct RedisCheck {
 /// Runs every check concurrently and sums them up.
 pub async fn readiness(state: &AppState) -> (StatusCode, Readiness) {
     let limit = state.config.readiness_timeout;
-    let (postgres, redis, queue) = tokio::join!(
+    let (postgres, redis, queue, ocr) = tokio::join!(
         check_postgres(state, limit),
         check_redis(state, limit),
-        queue_figures(state, limit)
+        queue_figures(state, limit),
+        check_ocr(state, limit)
     );
     let (code, status) = if !postgres.ok {
         (StatusCode::SERVICE_UNAVAILABLE, "down")
-    } else if !redis.ok {
+    } else if !redis.ok || !ocr.ok {
         (StatusCode::OK, "degraded")
     } else {
         (StatusCode::OK, "ok")
@@ -63,10 +66,34 @@ pub async fn readiness(state: &AppState) -> (StatusCode, Readiness) {
         code,
         Readiness {
             status,
-            checks: Checks { postgres, redis },
+            checks: Checks {
+                postgres,
+                redis,
+                ocr,
+            },
             queue,
         },
     )
+}
+
+/// Tesseract and PDFium, off the async runtime (the first call loads them).
+/// Not ok means documents cannot be recognised: quizzes still work, so the
+/// deployment is "degraded", not "down".
+async fn check_ocr(state: &AppState, limit: Duration) -> crate::ocr::OcrCheck {
+    let config = state.config.ocr.clone();
+    let check = tokio::task::spawn_blocking(move || crate::ocr::readiness(&config));
+    let failed = |why: &str| crate::ocr::OcrCheck {
+        ok: false,
+        tesseract: String::new(),
+        pdfium: false,
+        languages: Vec::new(),
+        error: Some(why.to_owned()),
+    };
+    match tokio::time::timeout(limit, check).await {
+        Ok(Ok(check)) => check,
+        Ok(Err(_)) => failed("the check failed"),
+        Err(_) => failed("no answer in time"),
+    }
 }
 
 async fn queue_figures(state: &AppState, limit: Duration) -> Option<crate::jobs::QueueStats> {

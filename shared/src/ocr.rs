@@ -10,6 +10,7 @@
 pub mod cer;
 mod engine;
 mod error;
+pub mod job;
 mod langs;
 mod pdf;
 mod pipeline;

@@ -14,6 +14,9 @@ use shared::config::Function;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Before anything else: OpenMP reads its thread limit when libtesseract
+    // loads, and this binary runs OCR jobs.
+    shared::ocr::ensure_single_threaded_omp();
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args
         .iter()

@@ -6,8 +6,11 @@ use std::time::Instant;
 
 use axum::Json;
 use axum::extract::{Query, Request, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde_json::json;
 use shared::auth::AuthUser;
+use shared::ocr::job;
 use shared::ocr::service::{OcrService, result_key};
 use shared::ocr::{Accept, Document, Inspection, Outcome};
 use shared::{AppState, Error};
@@ -41,25 +44,15 @@ pub async fn create_ocr(
     // Decided once every limit is checked and the pages needing OCR counted,
     // before any of them is rendered.
     let accept: Accept = Box::new(move |inspection: &Inspection| match mode {
-        Mode::Sync => inspection.ocr_pages <= sync_max,
-        // The job queue is not wired in yet: until it is, long documents are
-        // recognised in the request like short ones.
-        Mode::Auto | Mode::Async => {
-            if inspection.ocr_pages > sync_max {
-                tracing::info!(
-                    ocr_pages = inspection.ocr_pages,
-                    "long document recognised synchronously (no job queue yet)"
-                );
-            }
-            true
-        }
+        Mode::Sync | Mode::Auto => inspection.ocr_pages <= sync_max,
+        Mode::Async => false,
     });
     let result = match service
         .recognise_if(&key, &document, &options, None, accept)
         .await?
     {
         Outcome::Recognised(result) => result,
-        Outcome::Declined(inspection) => {
+        Outcome::Declined(inspection) if mode == Mode::Sync => {
             return Err(Error::unprocessable(
                 "too-many-pages-for-sync",
                 format!(
@@ -68,6 +61,18 @@ pub async fn create_ocr(
                     inspection.ocr_pages
                 ),
             ));
+        }
+        Outcome::Declined(_) => {
+            let keep = state.config.worker.retention;
+            let job_id = job::enqueue(&service, owner, &document, &options, keep).await?;
+            let status_url = format!("/v1/ocr/jobs/{job_id}");
+            let body = json!({"job_id": job_id, "status": "queued", "status_url": status_url});
+            return Ok((
+                StatusCode::ACCEPTED,
+                [(header::LOCATION, status_url)],
+                Json(body),
+            )
+                .into_response());
         }
     };
     let answer = service

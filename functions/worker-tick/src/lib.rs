@@ -18,16 +18,23 @@ use axum::Router;
 use axum::routing::post;
 use shared::AppState;
 use shared::jobs::{NoopJob, ProbeJob, Registry, Shutdown, Worker};
+use shared::ocr::job::OcrJob;
+use shared::ocr::service::OcrService;
 
 pub use deadline::{Limits, tick_deadline};
 
 /// Every job kind the worker runs. Add a kind here (one line) and every
 /// trigger, and the local gateway, runs it.
 pub fn registry(state: &AppState) -> Registry {
-    let _ = state;
+    // One OCR attempt may use most of a tick; the rest is the tick's own work.
+    let ocr_timeout = state.config.worker.tick_budget.mul_f64(0.9);
     Registry::new()
         .register("noop", Arc::new(NoopJob))
         .register("probe", Arc::new(ProbeJob))
+        .register(
+            shared::ocr::job::KIND,
+            Arc::new(OcrJob::new(OcrService::new(state), ocr_timeout)),
+        )
 }
 
 /// How the router is wired; `router` picks the production choices.

@@ -15,6 +15,9 @@ const USAGE: &str = "usage: worker-tick [migrate | tick | --every <duration>]";
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Before anything else: OpenMP reads its thread limit when libtesseract
+    // loads, and this binary runs OCR jobs.
+    shared::ocr::ensure_single_threaded_omp();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     match args.as_slice() {

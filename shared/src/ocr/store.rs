@@ -1,12 +1,12 @@
 //! Where OCR results live: Postgres (`ocr_results` shared by content,
-//! `documents` per owner, `ocr_uploads` waiting for a job) is the source of
+//! `documents` per owner) is the source of
 //! truth; Redis holds copies of results by key and may lose them at any time.
 //! Every Redis failure here is logged and treated as a miss.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+
 use sqlx::types::Json;
 use sqlx::{PgExecutor, PgPool};
 use uuid::Uuid;
@@ -137,67 +137,6 @@ pub async fn find_document(
         };
         (document, r.10.0)
     }))
-}
-
-/// The options an upload waits with (what `mode=async` needs to run later).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UploadOptions {
-    pub lang: String,
-    pub force_ocr: bool,
-    pub dpi: u16,
-}
-
-/// An upload waiting for its job.
-#[derive(Debug, Clone)]
-pub struct Upload {
-    pub id: Uuid,
-    pub owner_id: String,
-    pub sha256: String,
-    pub options: UploadOptions,
-    pub body: Vec<u8>,
-}
-
-/// Stores an upload; pass the transaction that also enqueues its job.
-pub async fn save_upload(db: impl PgExecutor<'_>, upload: &Upload) -> Result<(), Error> {
-    sqlx::query(
-        "INSERT INTO ocr_uploads (id, owner_id, sha256, options, body) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(upload.id)
-    .bind(&upload.owner_id)
-    .bind(&upload.sha256)
-    .bind(Json(&upload.options))
-    .bind(&upload.body)
-    .execute(db)
-    .await?;
-    Ok(())
-}
-
-type UploadTuple = (Uuid, String, String, Json<UploadOptions>, Vec<u8>);
-
-pub async fn find_upload(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Upload>, Error> {
-    let row: Option<UploadTuple> =
-        sqlx::query_as("SELECT id, owner_id, sha256, options, body FROM ocr_uploads WHERE id = $1")
-            .bind(id)
-            .fetch_optional(db)
-            .await?;
-    Ok(
-        row.map(|(id, owner_id, sha256, Json(options), body)| Upload {
-            id,
-            owner_id,
-            sha256,
-            options,
-            body,
-        }),
-    )
-}
-
-/// Drops an upload once its job is done with it; true when it existed.
-pub async fn delete_upload(db: impl PgExecutor<'_>, id: Uuid) -> Result<bool, Error> {
-    let done = sqlx::query("DELETE FROM ocr_uploads WHERE id = $1")
-        .bind(id)
-        .execute(db)
-        .await?;
-    Ok(done.rows_affected() > 0)
 }
 
 fn cache_key(key: &str) -> String {

@@ -7,6 +7,7 @@ mod binary;
 mod cache;
 mod documents;
 mod hostile;
+mod jobs;
 
 use axum::body::Body;
 use shared::config::Function;

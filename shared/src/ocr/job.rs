@@ -1,0 +1,151 @@
+//! The `ocr` job kind: long documents (`mode=async`, or `mode=auto` past
+//! `OCR_SYNC_MAX_PAGES`) are stored as an upload and recognised by
+//! `worker-tick`. The upload and its job commit in one transaction; the job
+//! reports progress page by page, records the owner's document and keeps the
+//! 200 answer as its result. The upload goes when the job finishes (the
+//! queue's purge), or at its expiry.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::service::OcrService;
+use super::{Document, Options, Progress, ProgressFn};
+use crate::error::Error;
+use crate::jobs::{self, JobContext, JobError, JobHandler, NewJob};
+
+pub const KIND: &str = "ocr";
+
+/// What the job needs besides the bytes: the options as the caller gave them.
+#[derive(Debug, Serialize, Deserialize)]
+struct Payload {
+    upload_id: Uuid,
+    lang: String,
+    force_ocr: bool,
+    dpi: u16,
+}
+
+/// Stores `document` and enqueues its job, both or neither. Returns the job id.
+pub async fn enqueue(
+    service: &OcrService,
+    owner: &str,
+    document: &Document,
+    options: &Options,
+    keep_upload: Duration,
+) -> Result<Uuid, Error> {
+    let mut tx = service.db.begin().await?;
+    let upload_id =
+        jobs::uploads::store(&mut tx, owner, None, document.bytes(), None, keep_upload).await?;
+    let payload = Payload {
+        upload_id,
+        lang: options.lang.as_str().to_owned(),
+        force_ocr: options.force_ocr,
+        dpi: options.dpi,
+    };
+    let mut job = NewJob::new(
+        KIND,
+        serde_json::to_value(&payload).map_err(anyhow::Error::from)?,
+    );
+    job.owner_id = Some(owner.to_owned());
+    job.max_attempts = 3;
+    let job_id = jobs::enqueue(&mut tx, &job).await?.id;
+    sqlx::query("UPDATE uploads SET job_id = $1 WHERE id = $2")
+        .bind(job_id)
+        .bind(upload_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(job_id)
+}
+
+/// The handler `worker-tick` registers under `ocr`.
+pub struct OcrJob {
+    service: Arc<OcrService>,
+    timeout: Duration,
+}
+
+impl OcrJob {
+    /// `timeout` bounds one attempt; it must fit in a tick (`WORKER_TICK_BUDGET`).
+    pub fn new(service: OcrService, timeout: Duration) -> OcrJob {
+        OcrJob {
+            service: Arc::new(service),
+            timeout,
+        }
+    }
+}
+
+#[async_trait]
+impl JobHandler for OcrJob {
+    async fn run(&self, ctx: JobContext) -> Result<Option<Value>, JobError> {
+        let started = Instant::now();
+        let payload: Payload = serde_json::from_value(ctx.payload().clone())
+            .map_err(|e| JobError::Permanent(format!("the job's payload is malformed: {e}")))?;
+        let owner = ctx
+            .owner_id()
+            .ok_or_else(|| JobError::Permanent("the job has no owner".into()))?
+            .to_owned();
+        let upload = jobs::uploads::load(ctx.db(), payload.upload_id)
+            .await?
+            .ok_or_else(|| {
+                JobError::Permanent("the upload has expired; send the document again".into())
+            })?;
+        let document =
+            tokio::task::spawn_blocking(move || Document::from_bytes(upload.content.into()))
+                .await
+                .map_err(|e| JobError::Retry(format!("the recogniser stopped: {e}")))?
+                .map_err(|e| JobError::Permanent(e.to_string()))?;
+        let lang = self
+            .service
+            .ocr
+            .lang(&payload.lang)
+            .map_err(|e| JobError::Permanent(e.to_string()))?;
+        let options = Options {
+            lang,
+            force_ocr: payload.force_ocr,
+            dpi: payload.dpi,
+        };
+
+        // Pages finish on blocking threads; their progress reaches the job
+        // row (fenced by the lease) through a channel.
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Progress>();
+        let progress: ProgressFn = Arc::new(move |p| {
+            let _ = tx.send(p);
+        });
+        let reporter = {
+            let ctx = ctx.clone();
+            tokio::spawn(async move {
+                while let Some(p) = rx.recv().await {
+                    let _ = ctx
+                        .progress(json!({"pages_done": p.pages_done, "pages_total": p.pages_total}))
+                        .await;
+                }
+            })
+        };
+        let outcome = tokio::select! {
+            outcome = self.service.process(&owner, &document, &options, Some(progress), started) => outcome,
+            () = ctx.cancelled() => return Err(JobError::Retry("the attempt ran out of time".into())),
+        };
+        reporter.abort();
+        let answer = outcome.map_err(|e| match e {
+            Error::Unprocessable { detail, .. } | Error::UnsupportedMediaType(detail) => {
+                JobError::Permanent(detail)
+            }
+            Error::Unavailable { what, .. } => JobError::Retry(format!("{what} is unavailable")),
+            other => {
+                tracing::warn!(error = %other, "ocr job failed");
+                JobError::Retry("recognition failed; it will be retried".into())
+            }
+        })?;
+        Ok(Some(
+            serde_json::to_value(answer).map_err(anyhow::Error::from)?,
+        ))
+    }
+
+    fn timeout(&self) -> Duration {
+        self.timeout
+    }
+}
