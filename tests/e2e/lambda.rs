@@ -78,3 +78,43 @@ async fn missing_lambda_variables_are_named_instead_of_panicking() {
     );
     assert!(!stderr_and_logs.contains("panicked"), "{stderr_and_logs}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_ocr_binary_recognises_a_base64_image_sent_through_the_lambda_runtime() {
+    use base64::Engine;
+    use shared::ocr::samples;
+
+    let world = World::new().await;
+    let fake = LambdaFake::start().await;
+    let mut vars = world.vars(&[]);
+    vars.extend(fake.vars());
+    let _function = Running::start("ocr", free_port(), &vars, &[]);
+
+    let text = samples::paragraph(51);
+    let image = samples::render_text(&text, 150, samples::fitted_height(&text)).expect("render");
+    let png = samples::png(&image).expect("png");
+    let token = shared::auth::mint_hs256(
+        shared::testing::TEST_JWT_SECRET,
+        "lambda-user",
+        Duration::from_secs(300),
+    )
+    .expect("token");
+    let mut event = http_api_event(
+        "POST",
+        "/v1/ocr",
+        json!({"authorization": format!("Bearer {token}"), "content-type": "image/png"}),
+        Some(&base64::engine::general_purpose::STANDARD.encode(&png)),
+    );
+    event["isBase64Encoded"] = json!(true);
+    let id = fake.push(event);
+    let answer = fake.answer(&id, Duration::from_secs(60)).await;
+    assert_eq!(answer["statusCode"], 200, "{answer}");
+    let body: serde_json::Value =
+        serde_json::from_str(answer["body"].as_str().expect("body")).expect("json body");
+    assert_eq!(body["page_count"], 1);
+    assert_eq!(body["pages"][0]["source"], "ocr");
+    let recognised = body["text"].as_str().expect("text");
+    let cer = shared::ocr::cer::cer(&text, recognised);
+    assert!(cer < 0.02, "character error rate {cer}");
+    assert_eq!(answer["headers"]["ratelimit-limit"], "10");
+}
