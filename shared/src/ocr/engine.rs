@@ -240,8 +240,11 @@ fn start_engine(tessdata: Option<&std::path::Path>, lang: &Lang) -> Result<TessA
 }
 
 /// The linked Tesseract's version.
+/// The Tesseract version this build links against (from pkg-config at build
+/// time; see `shared/build.rs`). Asking the library itself would link it into
+/// every binary that reports readiness.
 pub(crate) fn tesseract_version() -> String {
-    tesseract_plumbing::version().to_string_lossy().into_owned()
+    env!("FOLIO_TESSERACT_VERSION").to_owned()
 }
 
 /// Debian's libtesseract parallelises with OpenMP, which here costs about 3×

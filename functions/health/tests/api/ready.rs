@@ -21,6 +21,20 @@ async fn ready_reports_both_stores_and_the_schema_version() {
     );
     assert_eq!(r.json["checks"]["redis"]["ok"], true);
     assert_eq!(r.json["checks"]["redis"]["backend"], "tcp");
+    let ocr = &r.json["checks"]["ocr"];
+    assert_eq!(ocr["ok"], true, "{ocr}");
+    assert_eq!(ocr["pdfium"], true);
+    assert!(
+        ocr["languages"]
+            .as_array()
+            .is_some_and(|l| l.contains(&"eng".into()))
+    );
+    assert!(
+        ocr["tesseract"]
+            .as_str()
+            .is_some_and(|v| v.starts_with(|c: char| c.is_ascii_digit())),
+        "{ocr}"
+    );
     assert!(r.json["checks"]["redis"]["latency_ms"].as_f64().is_some());
 }
 
