@@ -57,14 +57,11 @@ struct TickState {
 /// running tick told about SIGTERM/SIGINT (elsewhere; Lambda sends none).
 pub fn router(state: AppState) -> Router {
     let on_lambda = shared::serve::on_lambda();
-    let shutdown = Shutdown::new();
-    if !on_lambda {
-        let signal = shutdown.clone();
-        tokio::spawn(async move {
-            shared::serve::shutdown_signal().await;
-            signal.cancel();
-        });
-    }
+    let shutdown = if on_lambda {
+        Shutdown::new()
+    } else {
+        ticker::cancelled_on_signal()
+    };
     router_with(
         state,
         Options {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use shared::config::{Function, parse_duration};
-use shared::jobs::{Shutdown, Worker};
+use shared::jobs::Worker;
 use shared::{AppState, config::Config};
 
 const USAGE: &str = "usage: worker-tick [migrate | tick | --every <duration>]";
@@ -86,12 +86,7 @@ async fn every_interval(raw: &str) -> ExitCode {
         Ok(worker) => worker,
         Err(code) => return code,
     };
-    let shutdown = Shutdown::new();
-    let signal = shutdown.clone();
-    tokio::spawn(async move {
-        shared::serve::shutdown_signal().await;
-        signal.cancel();
-    });
+    let shutdown = folio_worker_tick::ticker::cancelled_on_signal();
     folio_worker_tick::ticker::run_every(worker, every, shutdown).await;
     ExitCode::SUCCESS
 }
@@ -101,12 +96,7 @@ async fn tick_once() -> ExitCode {
         Ok(worker) => worker,
         Err(code) => return code,
     };
-    let shutdown = Shutdown::new();
-    let signal = shutdown.clone();
-    tokio::spawn(async move {
-        shared::serve::shutdown_signal().await;
-        signal.cancel();
-    });
+    let shutdown = folio_worker_tick::ticker::cancelled_on_signal();
     let deadline = tokio::time::Instant::now() + worker.config().tick_budget;
     match worker.tick(deadline, &shutdown).await {
         Ok(summary) => {

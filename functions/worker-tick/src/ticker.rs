@@ -42,11 +42,16 @@ pub async fn run_every(worker: Arc<Worker>, every: Duration, shutdown: Shutdown)
 /// stopped so the job in hand is finished or given back before exiting.
 pub fn spawn(state: &shared::AppState, every: Duration) -> tokio::task::JoinHandle<()> {
     let worker = Arc::new(Worker::new(state, crate::registry(state)));
+    tokio::spawn(run_every(worker, every, cancelled_on_signal()))
+}
+
+/// A shutdown token that SIGTERM or SIGINT cancels.
+pub fn cancelled_on_signal() -> Shutdown {
     let shutdown = Shutdown::new();
     let signal = shutdown.clone();
     tokio::spawn(async move {
         shared::serve::shutdown_signal().await;
         signal.cancel();
     });
-    tokio::spawn(run_every(worker, every, shutdown))
+    shutdown
 }
