@@ -2,8 +2,10 @@
 //! by source + options + generator, in Redis with a TTL. Redis is only an
 //! accelerator here: any Redis failure is a miss, never an error.
 //!
-//! `lookup`/`store` are the one place the cache is read and written, so the
-//! Redis layer's `get_or_compute` (single-flight) can replace them at merge.
+//! `lookup`/`store` are the one place the cache is read and written. They are
+//! not the Redis layer's `get_or_compute`: an LLM failure that falls back to
+//! the extractive generator is stored under the extractive key, which a
+//! single-key loader cannot express (so there is no single-flight here).
 
 use std::time::Duration;
 
