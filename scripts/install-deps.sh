@@ -16,6 +16,8 @@ packages=(
   libtesseract5 tesseract-ocr-eng ca-certificates
   # local services and the tools the tests and benchmarks use
   postgresql redis-server redis-tools tesseract-ocr poppler-utils
+  # the pooled test leg: PgBouncer in transaction mode (Debian's, without prepared statements)
+  pgbouncer
   qpdf docker-compose hyperfine python3 python3-pip curl
 )
 

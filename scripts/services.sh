@@ -17,6 +17,15 @@
 # .local/redis (port 56379, no persistence).
 # Missing server binaries are installed with apt-get when running as root on Debian/Ubuntu.
 #
+# With FOLIO_POOLER=1 (scripts/test.sh sets it) also:
+#   - PgBouncer (Debian's package) in front of that Postgres, in transaction mode with a small
+#     pool, from its own ini in .local/pgbouncer (auth_type trust, a wildcard database so every
+#     per-test database works, extra_float_digits NOT ignored), on a free port; printed as
+#     `export POOLER_URL=...`. Run as user postgres when started as root.
+#   - as root: a hosts-file name (folio-pg.test) for 127.0.0.1, so a test can reach the plaintext
+#     Postgres by a non-loopback name the way compose does (`postgres:5432`); printed as
+#     `export FOLIO_LAN_PG_HOST=folio-pg.test` once it resolves.
+#
 # Environment overrides:
 #   FOLIO_SERVICES=throwaway       skip 1-3 and the system Redis: always use the throwaway pair
 #   FOLIO_LOCAL_DIR=DIR            where throwaway data lives (default: <repo>/.local, git-ignored)
@@ -24,6 +33,7 @@
 #   FOLIO_SYSTEM_PG_PORT / FOLIO_SYSTEM_REDIS_PORT   already-running servers (5432 / 6379)
 #   FOLIO_PG_OS_USER=NAME          OS user owning the throwaway cluster when run as root (postgres)
 #   FOLIO_NO_INSTALL=1             never run apt-get
+#   FOLIO_POOLER=1                 also start PgBouncer (see above); FOLIO_PGBOUNCER_POOL_SIZE (4)
 # Throwaway data survives `stop`; delete the folder to start from scratch.
 
 if [[ ${BASH_SOURCE[0]} != "$0" ]]; then
@@ -54,6 +64,10 @@ PG_DATA=$PG_DIR/data
 PG_LOG=$PG_DIR/postgres.log
 REDIS_DIR=$LOCAL_DIR/redis
 REDIS_PIDFILE=$REDIS_DIR/redis.pid
+BOUNCER_DIR=$LOCAL_DIR/pgbouncer
+BOUNCER_INI=$BOUNCER_DIR/pgbouncer.ini
+BOUNCER_PIDFILE=$BOUNCER_DIR/pgbouncer.pid
+LAN_PG_HOST=folio-pg.test
 SYSTEM_PG_URL=postgres://postgres@127.0.0.1:$SYSTEM_PG_PORT/postgres
 LOCAL_PG_URL=postgres://postgres@127.0.0.1:$PG_PORT/postgres
 SYSTEM_REDIS_URL=redis://127.0.0.1:$SYSTEM_REDIS_PORT
@@ -308,6 +322,103 @@ ensure_redis() {
   RD_URL=$LOCAL_REDIS_URL
 }
 
+# ---------------------------------------------------------------- PgBouncer
+
+free_port() { # a port nobody listens on right now (the kernel's pick)
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+bouncer_pid() { # pid of our PgBouncer, if it is alive
+  local pid
+  pid=$(cat "$BOUNCER_PIDFILE" 2>/dev/null) || return 1
+  [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null &&
+    ps -p "$pid" -o comm= 2>/dev/null | grep -q pgbouncer || return 1
+  echo "$pid"
+}
+
+bouncer_port() { sed -n 's/^listen_port = //p' "$BOUNCER_INI" 2>/dev/null; }
+
+bouncer_url() { printf 'postgres://postgres@127.0.0.1:%s/postgres' "$1"; }
+
+stop_bouncer() {
+  local pid
+  pid=$(bouncer_pid) || { rm -f "$BOUNCER_PIDFILE"; return 1; }
+  kill -TERM "$pid"
+  for _ in $(seq 50); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.2
+  done
+  rm -f "$BOUNCER_PIDFILE"
+}
+
+# PgBouncer in transaction mode in front of $PG_URL's server. Debian's 1.18 has no
+# prepared-statement support, and extra_float_digits is deliberately not in
+# ignore_startup_parameters: folio must connect without it.
+ensure_bouncer() {
+  have pgbouncer || apt_install pgbouncer ||
+    die "pgbouncer not found (Debian/Ubuntu, as root: apt-get install -y pgbouncer)"
+  local upstream host port pool=${FOLIO_PGBOUNCER_POOL_SIZE:-4}
+  upstream=$(PGCONNECT_TIMEOUT=5 psql -X -w -At -d "$PG_URL" \
+    -c "select coalesce(host(inet_server_addr()), '127.0.0.1') || ' ' || current_setting('port')") ||
+    die "cannot ask postgres for its address"
+  read -r host port <<<"$upstream"
+  if bouncer_pid >/dev/null && pg_works "$(bouncer_url "$(bouncer_port)")" &&
+    grep -qx "\* = host=$host port=$port" "$BOUNCER_INI" &&
+    grep -qx "default_pool_size = $pool" "$BOUNCER_INI"; then
+    log "pgbouncer: already running on port $(bouncer_port)"
+    BOUNCER_URL=$(bouncer_url "$(bouncer_port)")
+    return 0
+  fi
+  stop_bouncer || true
+  pick_pg_os_user
+  mkdir -p "$BOUNCER_DIR"
+  local listen
+  listen=$(free_port) || die "cannot pick a free port for pgbouncer"
+  printf '"postgres" ""\n' >"$BOUNCER_DIR/userlist.txt"
+  {
+    echo ';; written by scripts/services.sh at every start'
+    echo '[databases]'
+    echo "* = host=$host port=$port"
+    echo
+    echo '[pgbouncer]'
+    echo 'listen_addr = 127.0.0.1'
+    echo "listen_port = $listen"
+    echo 'unix_socket_dir ='
+    echo 'auth_type = trust'
+    echo "auth_file = $BOUNCER_DIR/userlist.txt"
+    echo 'admin_users = postgres'
+    echo 'pool_mode = transaction'
+    echo "default_pool_size = $pool"
+    echo 'max_client_conn = 1000'
+    echo "logfile = $BOUNCER_DIR/pgbouncer.log"
+    echo "pidfile = $BOUNCER_PIDFILE"
+  } >"$BOUNCER_INI"
+  [[ -z $PG_OS_USER ]] || chown -R "$PG_OS_USER:" "$BOUNCER_DIR"
+  log "pgbouncer: starting on 127.0.0.1:$listen, transaction mode, pool $pool (log: $BOUNCER_DIR/pgbouncer.log)"
+  as_pg_user pgbouncer -q -d "$BOUNCER_INI" 9>&- >&2 ||
+    die "pgbouncer did not start, see $BOUNCER_DIR/pgbouncer.log"
+  for _ in $(seq 50); do
+    if bouncer_pid >/dev/null && pg_works "$(bouncer_url "$listen")"; then
+      BOUNCER_URL=$(bouncer_url "$listen")
+      return 0
+    fi
+    sleep 0.2
+  done
+  die "pgbouncer does not answer on port $listen, see $BOUNCER_DIR/pgbouncer.log"
+}
+
+# A hosts-file name for this machine's loopback address (root only), so a test can reach
+# the plaintext Postgres by a name that is not `localhost`, as compose's `postgres` is.
+ensure_lan_name() {
+  if ! getent hosts "$LAN_PG_HOST" 2>/dev/null | grep -q '^127\.'; then
+    is_root && [[ -w /etc/hosts ]] || return 1
+    log "hosts: adding $LAN_PG_HOST -> 127.0.0.1 to /etc/hosts (for the compose-style test)"
+    printf '127.0.0.1 %s # folio tests: a non-loopback name for the local Postgres\n' \
+      "$LAN_PG_HOST" >>/etc/hosts
+  fi
+  getent hosts "$LAN_PG_HOST" 2>/dev/null | grep -q '^127\.'
+}
+
 # ---------------------------------------------------------------- commands
 
 take_lock() { # two scripts starting the same throwaway cluster at once would trip on each other
@@ -324,6 +435,15 @@ cmd_up() {
   ensure_redis
   printf 'export DATABASE_URL=%s\n' "$(shquote "$PG_URL")"
   printf 'export REDIS_URL=%s\n' "$(shquote "$RD_URL")"
+  if [[ ${FOLIO_POOLER:-} == 1 ]]; then
+    ensure_bouncer
+    printf 'export POOLER_URL=%s\n' "$(shquote "$BOUNCER_URL")"
+    if ensure_lan_name; then
+      printf 'export FOLIO_LAN_PG_HOST=%s\n' "$LAN_PG_HOST"
+    else
+      log "hosts: $LAN_PG_HOST does not resolve to 127.0.0.1 (not root?); the compose-style test will skip"
+    fi
+  fi
 }
 
 cmd_stop() {
@@ -342,6 +462,10 @@ cmd_stop() {
   if stop_throwaway_redis; then
     stopped=1
     log "redis: stopped the throwaway server ($REDIS_DIR)"
+  fi
+  if stop_bouncer; then
+    stopped=1
+    log "pgbouncer: stopped ($BOUNCER_DIR)"
   fi
   [[ $stopped -eq 1 ]] || log "no throwaway instance was running"
 }

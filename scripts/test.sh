@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # The whole test suite, the same command CI runs (.ci/run):
 #   1. installs what is missing (scripts/install-deps.sh),
-#   2. finds or starts Postgres and Redis (scripts/services.sh),
+#   2. finds or starts Postgres and Redis, and PgBouncer in front of Postgres
+#      (scripts/services.sh),
 #   3. checks formatting and lints, builds everything, runs every test
-#      (unit, integration, end-to-end, compose check) with cargo-nextest.
+#      (unit, integration, end-to-end, compose check) with cargo-nextest,
+#   4. runs the OCR, quiz and job-queue tests a second time through PgBouncer
+#      (transaction mode, pool of 4, no prepared statements).
 #
 # Extra arguments go to nextest (e.g. `scripts/test.sh -E 'test(ocr)'`).
 # FOLIO_SKIP_LINT=1 skips fmt and clippy.
@@ -13,10 +16,13 @@ cd "$ROOT"
 
 bash scripts/install-deps.sh
 [[ -d $HOME/.cargo/bin ]] && export PATH=$HOME/.cargo/bin:$PATH
-eval "$(bash scripts/services.sh)"
+eval "$(FOLIO_POOLER=1 bash scripts/services.sh)"
 
 export TEST_DATABASE_URL=$DATABASE_URL
 export TEST_REDIS_URL=$REDIS_URL
+# PgBouncer 1.18 in transaction mode (no prepared statements), for the pooled leg below
+# and the tests that need a pooler.
+export TEST_POOLER_URL=$POOLER_URL
 # Tesseract must be single-threaded per engine before any process starts.
 export OMP_THREAD_LIMIT=1
 [[ -f $HOME/.local/lib/libpdfium.so && ! -f /usr/local/lib/libpdfium.so ]] && export PDFIUM_LIB_PATH=$HOME/.local/lib/libpdfium.so
@@ -41,3 +47,10 @@ fi
 # only the tested package's own binaries for its tests).
 cargo build --workspace --bins --locked
 cargo nextest run --workspace --locked --profile ci "$@"
+
+# The pooled leg: the OCR, quiz and job-queue tests again (the crash test among them),
+# with every function reaching its database through PgBouncer in transaction mode.
+# The tests written for the pooler ran above already.
+echo "test: the pooled leg (through PgBouncer, transaction mode)" >&2
+FOLIO_TEST_POOLED=1 cargo nextest run --workspace --locked --profile ci \
+  -E '(package(folio-ocr) | package(folio-quiz) | package(folio-worker-tick)) & kind(test)' "$@"

@@ -2,6 +2,7 @@
 //! port is bound. Every problem is collected, so one start-up error names every
 //! bad or missing variable. Secrets are `SecretString` and never reach `Debug`.
 
+mod database;
 mod env;
 mod ocr;
 mod quiz;
@@ -12,8 +13,9 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
-use url::Url;
 
+use database::database_config;
+pub use database::{DatabaseConfig, Pooler};
 use env::Env;
 pub use env::{ConfigError, parse_duration};
 pub use ocr::OcrConfig;
@@ -100,20 +102,6 @@ pub struct Config {
 }
 
 #[derive(Debug, Clone)]
-pub struct DatabaseConfig {
-    /// The request-path URL (may be Neon's `-pooler` endpoint).
-    pub url: SecretString,
-    /// Where migrations go (Neon's direct endpoint); `url` when unset.
-    pub direct_url: Option<SecretString>,
-    pub max_connections: u32,
-    /// 0 disables prepared-statement caching (PgBouncer in transaction mode).
-    pub statement_cache_capacity: usize,
-    pub connect_timeout: Duration,
-    pub acquire_timeout: Duration,
-    pub allow_insecure_transport: bool,
-}
-
-#[derive(Debug, Clone)]
 pub struct JwtConfig {
     pub algorithm: jsonwebtoken::Algorithm,
     pub key: JwtKey,
@@ -194,56 +182,6 @@ impl Config {
         };
         env.finish()?;
         Ok(config)
-    }
-}
-
-fn database_config(env: &mut Env, allow_insecure_transport: bool) -> DatabaseConfig {
-    let url = env
-        .secret("DATABASE_URL")
-        .or_else(|| env.secret("NEON_DATABASE_URL"));
-    let url = match url {
-        Some(url) => {
-            check_database_url(env, "DATABASE_URL", &url, allow_insecure_transport);
-            url
-        }
-        None => {
-            env.missing("DATABASE_URL", "postgres:// URL (or set NEON_DATABASE_URL)");
-            SecretString::from("")
-        }
-    };
-    let direct_url = env.secret("DATABASE_DIRECT_URL");
-    if let Some(direct) = &direct_url {
-        check_database_url(env, "DATABASE_DIRECT_URL", direct, allow_insecure_transport);
-    }
-    DatabaseConfig {
-        url,
-        direct_url,
-        max_connections: env.parse_or("DATABASE_MAX_CONNECTIONS", 5),
-        statement_cache_capacity: env.parse_or("DATABASE_STATEMENT_CACHE_CAPACITY", 100),
-        connect_timeout: env.seconds_or("DATABASE_CONNECT_TIMEOUT_SECS", 5.0),
-        acquire_timeout: env.seconds_or("DATABASE_ACQUIRE_TIMEOUT_SECS", 5.0),
-        allow_insecure_transport,
-    }
-}
-
-/// Checks scheme and transport security without ever echoing the URL (it may
-/// hold a password).
-fn check_database_url(env: &mut Env, name: &str, url: &SecretString, allow_insecure: bool) {
-    let parsed = match Url::parse(url.expose_secret()) {
-        Ok(u) if matches!(u.scheme(), "postgres" | "postgresql") => u,
-        _ => return env.invalid(name, "must be a postgres:// or postgresql:// URL"),
-    };
-    let sslmode = parsed
-        .query_pairs()
-        .find(|(k, _)| k == "sslmode")
-        .map(|(_, v)| v.into_owned());
-    let local = parsed.host_str().is_none_or(is_loopback_host);
-    let plaintext = matches!(sslmode.as_deref(), Some("disable" | "allow" | "prefer"));
-    if !local && plaintext && !allow_insecure {
-        env.invalid(
-            name,
-            "asks for sslmode without certificate checks to a non-loopback host; use sslmode=verify-full (the default) or set ALLOW_INSECURE_TRANSPORT=true",
-        );
     }
 }
 

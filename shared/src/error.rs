@@ -110,7 +110,7 @@ impl Error {
 impl From<sqlx::Error> for Error {
     fn from(err: sqlx::Error) -> Self {
         match err {
-            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
+            err if crate::db::is_unavailable(&err) => {
                 tracing::warn!(error = %err, "postgres unavailable");
                 Error::Unavailable {
                     what: "the database",

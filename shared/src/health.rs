@@ -97,7 +97,13 @@ async fn check_ocr(state: &AppState, limit: Duration) -> crate::ocr::OcrCheck {
 }
 
 async fn queue_figures(state: &AppState, limit: Duration) -> Option<crate::jobs::QueueStats> {
-    match tokio::time::timeout(limit, crate::jobs::queue_stats(&state.db)).await {
+    let figures = async {
+        let mut unit = crate::db::unit(&state.db).await?;
+        let stats = crate::jobs::queue_stats(&mut *unit).await?;
+        unit.commit().await?;
+        Ok::<_, sqlx::Error>(stats)
+    };
+    match tokio::time::timeout(limit, figures).await {
         Ok(Ok(stats)) => Some(stats),
         Ok(Err(e)) => {
             tracing::debug!(error = %e, "readiness: queue figures unavailable");

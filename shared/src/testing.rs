@@ -3,6 +3,11 @@
 //! afterwards, and a Redis key prefix per test whose keys are deleted
 //! afterwards. Both talk to the real servers named by `TEST_DATABASE_URL` /
 //! `TEST_REDIS_URL` (defaults: the local ones on their standard ports).
+//!
+//! The pooled leg (`FOLIO_TEST_POOLED=1`, set by `scripts/test.sh`) hands the
+//! functions their database through the PgBouncer at `TEST_POOLER_URL`
+//! instead (with `DATABASE_POOLER=transaction`); admin work and the tests'
+//! own checks (`TestDb::pool`) still go direct.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,7 +47,12 @@ fn admin_options() -> PgConnectOptions {
 /// A database of its own for one test; dropped (forcibly) when this is.
 pub struct TestDb {
     pub name: String,
+    /// What the functions under test connect to: direct, or through the
+    /// pooler in the pooled leg.
     pub url: String,
+    /// The same database, always direct (admin work, assertions).
+    pub direct_url: String,
+    /// A direct pool for the test's own checks.
     pub pool: PgPool,
 }
 
@@ -71,12 +81,38 @@ impl TestDb {
         }
         admin.close().await.ok();
         let options = admin_options().database(&name);
-        let url = database_url_for(&name);
+        let direct_url = database_url_for(&name);
+        let url = if pooled_leg() {
+            // This process's own calls into `shared` go through the pooler too.
+            crate::db::use_unnamed_statements();
+            pooler_url_for(&name)
+        } else {
+            direct_url.clone()
+        };
         let pool = PgPoolOptions::new()
             .max_connections(5)
             .acquire_timeout(Duration::from_secs(10))
             .connect_lazy_with(options);
-        TestDb { name, url, pool }
+        TestDb {
+            name,
+            url,
+            direct_url,
+            pool,
+        }
+    }
+
+    /// A pool on `url` built the way the functions build theirs (transport
+    /// rules, start-up parameters, pooler mode), as a separate process would
+    /// have it.
+    pub fn app_pool(&self, max_connections: u32) -> PgPool {
+        let mut vars = test_vars(&self.url, "unused:", &[]);
+        vars.push((
+            "DATABASE_MAX_CONNECTIONS".into(),
+            max_connections.to_string(),
+        ));
+        vars.push(("DATABASE_ACQUIRE_TIMEOUT_SECS".into(), "10".into()));
+        let config = Config::from_vars(Function::Health, vars).expect("test database config");
+        crate::db::pool(&config.database).expect("test pool")
     }
 }
 
@@ -222,6 +258,9 @@ pub fn test_vars(db_url: &str, prefix: &str, extra: &[(&str, &str)]) -> Vec<(Str
         ("WORKER_TICK_TOKEN".into(), TEST_TICK_TOKEN.into()),
         ("READINESS_TIMEOUT_SECS".into(), "1.5".into()),
     ];
+    if pooled_leg() {
+        vars.push(("DATABASE_POOLER".into(), "transaction".into()));
+    }
     for (k, v) in extra {
         vars.retain(|(name, _)| name != k);
         vars.push(((*k).into(), (*v).into()));
@@ -359,5 +398,8 @@ impl TestResponse {
         assert_eq!(self.json["status"].as_u64(), Some(u64::from(status)));
     }
 }
+pub mod postgres;
 pub mod redis_server;
 pub mod upstash;
+
+pub use postgres::{ScratchPostgres, pooled_leg, pooler_url, pooler_url_for};

@@ -5,6 +5,8 @@ mod compose;
 mod lambda;
 mod lifecycle;
 mod migrate;
+mod pooler;
+mod transport;
 
 use shared::testing::{TestDb, TestPrefix, test_vars};
 

@@ -61,7 +61,7 @@ impl JobHandler for ProbeJob {
             "INSERT INTO {} (job_id, attempt, pid) VALUES ($1, $2, $3)",
             payload.table
         );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
+        crate::db::query(sqlx::AssertSqlSafe(sql))
             .bind(ctx.id())
             .bind(ctx.attempt())
             .bind(std::process::id() as i64)

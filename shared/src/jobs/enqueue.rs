@@ -75,7 +75,7 @@ pub struct Enqueued {
 /// Enqueues one job on `conn` (pass `&mut *tx` to enqueue inside a transaction).
 pub async fn enqueue(conn: &mut PgConnection, job: &NewJob) -> Result<Enqueued, sqlx::Error> {
     let id = Uuid::now_v7();
-    let inserted: Option<Uuid> = sqlx::query_scalar(
+    let inserted: Option<Uuid> = crate::db::query_scalar(
         "INSERT INTO jobs (id, kind, owner_id, payload, priority, run_at, max_attempts, idempotency_key)
          VALUES ($1, $2, $3, $4, $5, coalesce($6, now()), $7, $8)
          ON CONFLICT (kind, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
@@ -97,7 +97,7 @@ pub async fn enqueue(conn: &mut PgConnection, job: &NewJob) -> Result<Enqueued, 
     // The key matched: the conflicting row is visible to us (ON CONFLICT
     // waited for its transaction to commit).
     let existing: Uuid =
-        sqlx::query_scalar("SELECT id FROM jobs WHERE kind = $1 AND idempotency_key = $2")
+        crate::db::query_scalar("SELECT id FROM jobs WHERE kind = $1 AND idempotency_key = $2")
             .bind(&job.kind)
             .bind(&job.idempotency_key)
             .fetch_one(&mut *conn)
@@ -121,7 +121,7 @@ pub async fn enqueue_many(
     let priorities: Vec<i16> = jobs.iter().map(|j| j.priority).collect();
     let run_ats: Vec<Option<DateTime<Utc>>> = jobs.iter().map(|j| j.run_at).collect();
     let max_attempts: Vec<i32> = jobs.iter().map(|j| j.max_attempts.max(1)).collect();
-    sqlx::query(
+    crate::db::query(
         "INSERT INTO jobs (id, kind, owner_id, payload, priority, run_at, max_attempts)
          SELECT id, kind, owner_id, payload, priority, coalesce(run_at, now()), max_attempts
          FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::int2[],

@@ -54,7 +54,7 @@ pub async fn complete(
     let ids: Vec<Uuid> = done.iter().map(|c| c.id).collect();
     let tokens: Vec<Uuid> = done.iter().map(|c| c.lease_token).collect();
     let results: Vec<Option<Value>> = done.iter().map(|c| c.result.clone()).collect();
-    sqlx::query_as(
+    crate::db::query_as(
         "UPDATE jobs j
          SET status = 'succeeded', result = f.result, last_error = NULL,
              lease_token = NULL, lease_expires_at = NULL, locked_by = NULL,
@@ -86,7 +86,7 @@ pub async fn fail(
     let errors: Vec<String> = failures.iter().map(|f| truncate(&f.error)).collect();
     let permanent: Vec<bool> = failures.iter().map(|f| f.permanent).collect();
     let immediate: Vec<bool> = failures.iter().map(|f| f.immediate).collect();
-    sqlx::query_as(
+    crate::db::query_as(
         "UPDATE jobs j
          SET status = CASE WHEN f.permanent OR j.attempts >= j.max_attempts
                            THEN 'failed' ELSE 'queued' END,
@@ -125,7 +125,7 @@ pub async fn release(
     }
     let ids: Vec<Uuid> = jobs.iter().map(|(id, _)| *id).collect();
     let tokens: Vec<Uuid> = jobs.iter().map(|(_, token)| *token).collect();
-    sqlx::query_scalar(
+    crate::db::query_scalar(
         "UPDATE jobs j
          SET status = 'queued', attempts = greatest(j.attempts - 1, 0),
              lease_token = NULL, lease_expires_at = NULL, locked_by = NULL,
@@ -147,7 +147,7 @@ pub async fn progress(
     lease_token: Uuid,
     progress: &Value,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+    let done = crate::db::query(
         "UPDATE jobs SET progress = $3, updated_at = now()
          WHERE id = $1 AND lease_token = $2",
     )

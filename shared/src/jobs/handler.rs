@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use super::queue::ClaimedJob;
 use super::{JobEvent, finish};
+use crate::db;
 use crate::kv::Kv;
 
 /// One kind of job. Handlers are shared by every job of their kind and by
@@ -214,9 +215,9 @@ impl JobContext {
     /// and the handler should stop.
     pub async fn progress(&self, progress: Value) -> Result<(), JobError> {
         let job = &self.inner.job;
-        let applied = finish::progress(&self.inner.pool, job.id, job.lease_token, &progress)
-            .await
-            .map_err(JobError::from)?;
+        let mut unit = db::unit(&self.inner.pool).await?;
+        let applied = finish::progress(&mut *unit, job.id, job.lease_token, &progress).await?;
+        unit.commit().await?;
         if !applied {
             return Err(JobError::LeaseLost);
         }

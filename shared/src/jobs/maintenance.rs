@@ -35,7 +35,7 @@ pub async fn rescue(
     limit: u32,
     backoff: Backoff,
 ) -> Result<Rescued, sqlx::Error> {
-    let events = sqlx::query_as(
+    let events = crate::db::query_as(
         "UPDATE jobs j
          SET status = CASE WHEN j.attempts >= j.max_attempts THEN 'failed' ELSE 'queued' END,
              run_at = CASE WHEN j.attempts >= j.max_attempts THEN j.run_at
@@ -63,13 +63,15 @@ pub async fn rescue(
 
 /// Deletes up to `limit` finished jobs older than `retention` (their
 /// uploads go with them), then up to `limit` uploads that expired or whose
-/// job has finished. Returns (jobs, uploads) deleted.
+/// job has finished. Returns (jobs, uploads) deleted. Each delete is its
+/// own unit of work, so neither holds the other's locks.
 pub async fn purge(
-    db: &sqlx::PgPool,
+    pool: &sqlx::PgPool,
     retention: Duration,
     limit: u32,
 ) -> Result<(u64, u64), sqlx::Error> {
-    let jobs = sqlx::query(
+    let mut db = crate::db::unit(pool).await?;
+    let jobs = crate::db::query(
         "DELETE FROM jobs WHERE id = ANY(ARRAY(
              SELECT id FROM jobs
              WHERE status IN ('succeeded', 'failed')
@@ -78,10 +80,12 @@ pub async fn purge(
     )
     .bind(retention.as_secs_f64())
     .bind(i64::from(limit))
-    .execute(db)
+    .execute(&mut *db)
     .await?
     .rows_affected();
-    let uploads = sqlx::query(
+    db.commit().await?;
+    let mut db = crate::db::unit(pool).await?;
+    let uploads = crate::db::query(
         "DELETE FROM uploads WHERE id = ANY(ARRAY(
              SELECT u.id FROM uploads u
              WHERE u.expires_at < now()
@@ -90,9 +94,10 @@ pub async fn purge(
              LIMIT $1))",
     )
     .bind(i64::from(limit))
-    .execute(db)
+    .execute(&mut *db)
     .await?
     .rows_affected();
+    db.commit().await?;
     Ok((jobs, uploads))
 }
 
@@ -108,7 +113,7 @@ pub struct QueueStats {
 }
 
 pub async fn queue_stats(db: impl PgExecutor<'_>) -> Result<QueueStats, sqlx::Error> {
-    sqlx::query_as(
+    crate::db::query_as(
         "SELECT
              (SELECT count(*) FROM jobs WHERE status = 'queued') AS queued,
              (SELECT count(*) FROM jobs WHERE status = 'running') AS running,

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use sqlx::PgExecutor;
+use sqlx::{PgExecutor, PgPool};
 use uuid::Uuid;
 
 use super::JobView;
@@ -53,7 +53,7 @@ pub async fn claim(
     if claim.kinds.is_empty() || claim.limit == 0 {
         return Ok(Vec::new());
     }
-    let mut jobs: Vec<ClaimedJob> = sqlx::query_as(
+    let mut jobs: Vec<ClaimedJob> = crate::db::query_as(
         "UPDATE jobs j
          SET status = 'running',
              attempts = j.attempts + 1,
@@ -82,19 +82,22 @@ pub async fn claim(
 
 /// Queued jobs that are due now (what the next tick could claim).
 pub async fn count_due(db: impl PgExecutor<'_>) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT count(*) FROM jobs WHERE status = 'queued' AND run_at <= now()")
+    crate::db::query_scalar("SELECT count(*) FROM jobs WHERE status = 'queued' AND run_at <= now()")
         .fetch_one(db)
         .await
 }
 
 /// One job, for a status route. The caller checks the owner.
-pub async fn job_status(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<JobView>, sqlx::Error> {
-    sqlx::query_as(
+pub async fn job_status(pool: &PgPool, id: Uuid) -> Result<Option<JobView>, sqlx::Error> {
+    let mut db = crate::db::unit(pool).await?;
+    let job = crate::db::query_as(
         "SELECT id, kind, owner_id, status, attempts, max_attempts, payload, progress,
                 result, last_error, run_at, created_at, updated_at, finished_at
          FROM jobs WHERE id = $1",
     )
     .bind(id)
-    .fetch_optional(db)
-    .await
+    .fetch_optional(&mut *db)
+    .await?;
+    db.commit().await?;
+    Ok(job)
 }

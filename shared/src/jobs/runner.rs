@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{Backoff, Registry, count_due, notify, purge, rescue};
 use crate::config::WorkerConfig;
+use crate::db;
 use crate::kv::Kv;
 use crate::state::AppState;
 
@@ -162,7 +163,9 @@ impl Worker {
         let mut summary = TickSummary::default();
         let notices = notify::Notices::start(self.kv.clone());
 
-        let rescued = rescue(&self.pool, RESCUE_LIMIT, self.backoff()).await?;
+        let mut unit = db::unit(&self.pool).await?;
+        let rescued = rescue(&mut *unit, RESCUE_LIMIT, self.backoff()).await?;
+        unit.commit().await?;
         summary.reaped = rescued.events.len() as u64;
         summary.dead += rescued.dead() as u64;
         if !rescued.events.is_empty() {
@@ -188,7 +191,9 @@ impl Worker {
         notices.finish(Duration::from_millis(500)).await;
         outcome?;
 
-        summary.remaining_queued = count_due(&self.pool).await?;
+        let mut unit = db::unit(&self.pool).await?;
+        summary.remaining_queued = count_due(&mut *unit).await?;
+        unit.commit().await?;
         summary.elapsed_ms = started.elapsed().as_millis() as u64;
         tracing::info!(
             claimed = summary.claimed,

@@ -28,7 +28,7 @@ pub async fn store(
     ttl: Duration,
 ) -> Result<Uuid, sqlx::Error> {
     let id = Uuid::now_v7();
-    sqlx::query(
+    crate::db::query(
         "INSERT INTO uploads (id, owner_id, job_id, content, content_type, expires_at)
          VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6))",
     )
@@ -45,7 +45,7 @@ pub async fn store(
 
 /// The upload, unless it was purged.
 pub async fn load(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Upload>, sqlx::Error> {
-    sqlx::query_as(
+    crate::db::query_as(
         "SELECT id, owner_id, job_id, content, content_type FROM uploads
          WHERE id = $1 AND expires_at > now()",
     )
@@ -56,7 +56,7 @@ pub async fn load(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Upload>, s
 
 /// Drops an upload early (its job no longer needs it).
 pub async fn delete(db: impl PgExecutor<'_>, id: Uuid) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM uploads WHERE id = $1")
+    let done = crate::db::query("DELETE FROM uploads WHERE id = $1")
         .bind(id)
         .execute(db)
         .await?;

@@ -53,7 +53,7 @@ pub async fn enqueue(
     job.owner_id = Some(owner.to_owned());
     job.max_attempts = 3;
     let job_id = jobs::enqueue(&mut tx, &job).await?.id;
-    sqlx::query("UPDATE uploads SET job_id = $1 WHERE id = $2")
+    crate::db::query("UPDATE uploads SET job_id = $1 WHERE id = $2")
         .bind(job_id)
         .bind(upload_id)
         .execute(&mut *tx)
@@ -88,11 +88,12 @@ impl JobHandler for OcrJob {
             .owner_id()
             .ok_or_else(|| JobError::Permanent("the job has no owner".into()))?
             .to_owned();
-        let upload = jobs::uploads::load(ctx.db(), payload.upload_id)
-            .await?
-            .ok_or_else(|| {
-                JobError::Permanent("the upload has expired; send the document again".into())
-            })?;
+        let mut unit = crate::db::unit(ctx.db()).await?;
+        let upload = jobs::uploads::load(&mut *unit, payload.upload_id).await?;
+        unit.commit().await?;
+        let upload = upload.ok_or_else(|| {
+            JobError::Permanent("the upload has expired; send the document again".into())
+        })?;
         let document =
             tokio::task::spawn_blocking(move || Document::from_bytes(upload.content.into()))
                 .await

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use sqlx::PgPool;
 use sqlx::types::Json;
-use sqlx::{PgExecutor, PgPool};
 use uuid::Uuid;
 
 use super::Recognised;
@@ -24,19 +24,22 @@ pub struct NewResult<'a> {
     pub work_ms: u64,
 }
 
-pub async fn find_result(db: &PgPool, key: &str) -> Result<Option<Recognised>, Error> {
+pub async fn find_result(pool: &PgPool, key: &str) -> Result<Option<Recognised>, Error> {
+    let mut db = crate::db::unit(pool).await?;
     let row: Option<(Json<Recognised>,)> =
-        sqlx::query_as("SELECT result FROM ocr_results WHERE result_key = $1")
+        crate::db::query_as("SELECT result FROM ocr_results WHERE result_key = $1")
             .bind(key)
-            .fetch_optional(db)
+            .fetch_optional(&mut *db)
             .await?;
+    db.commit().await?;
     Ok(row.map(|(Json(result),)| result))
 }
 
 /// Stores a result; a concurrent identical recognition that stored first wins
 /// (both are the same result).
-pub async fn save_result(db: impl PgExecutor<'_>, new: &NewResult<'_>) -> Result<(), Error> {
-    sqlx::query(
+pub async fn save_result(pool: &PgPool, new: &NewResult<'_>) -> Result<(), Error> {
+    let mut db = crate::db::unit(pool).await?;
+    crate::db::query(
         "INSERT INTO ocr_results
              (result_key, sha256, kind, lang, page_count, ocr_pages, result, work_ms)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -50,8 +53,9 @@ pub async fn save_result(db: impl PgExecutor<'_>, new: &NewResult<'_>) -> Result
     .bind(i32::try_from(new.recognised.ocr_pages()).unwrap_or(i32::MAX))
     .bind(Json(new.recognised))
     .bind(i32::try_from(new.work_ms).unwrap_or(i32::MAX))
-    .execute(db)
+    .execute(&mut *db)
     .await?;
+    db.commit().await?;
     Ok(())
 }
 
@@ -70,8 +74,9 @@ pub struct DocumentRow {
     pub created_at: DateTime<Utc>,
 }
 
-pub async fn insert_document(db: impl PgExecutor<'_>, row: &DocumentRow) -> Result<(), Error> {
-    sqlx::query(
+pub async fn insert_document(pool: &PgPool, row: &DocumentRow) -> Result<(), Error> {
+    let mut db = crate::db::unit(pool).await?;
+    crate::db::query(
         "INSERT INTO documents
              (id, owner_id, result_key, sha256, kind, lang, page_count, cached, elapsed_ms, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -86,8 +91,9 @@ pub async fn insert_document(db: impl PgExecutor<'_>, row: &DocumentRow) -> Resu
     .bind(row.cached)
     .bind(i32::try_from(row.elapsed_ms).unwrap_or(i32::MAX))
     .bind(row.created_at)
-    .execute(db)
+    .execute(&mut *db)
     .await?;
+    db.commit().await?;
     Ok(())
 }
 
@@ -108,11 +114,12 @@ type DocumentTuple = (
 /// `owner`'s document `id` with its result; `None` when it does not exist or
 /// belongs to someone else (callers answer 404 to both).
 pub async fn find_document(
-    db: &PgPool,
+    pool: &PgPool,
     owner: &str,
     id: Uuid,
 ) -> Result<Option<(DocumentRow, Recognised)>, Error> {
-    let row: Option<DocumentTuple> = sqlx::query_as(
+    let mut db = crate::db::unit(pool).await?;
+    let row: Option<DocumentTuple> = crate::db::query_as(
         "SELECT d.id, d.owner_id, d.result_key, d.sha256, d.kind, d.lang, d.page_count,
                 d.cached, d.elapsed_ms, d.created_at, r.result
            FROM documents d JOIN ocr_results r ON r.result_key = d.result_key
@@ -120,8 +127,9 @@ pub async fn find_document(
     )
     .bind(id)
     .bind(owner)
-    .fetch_optional(db)
+    .fetch_optional(&mut *db)
     .await?;
+    db.commit().await?;
     Ok(row.map(|r| {
         let document = DocumentRow {
             id: r.0,

@@ -25,7 +25,7 @@ pub async fn load_document(
     owner_id: &str,
     document_id: Uuid,
 ) -> Result<Option<SourceDocument>, sqlx::Error> {
-    let row: Option<(String, Json<Recognised>)> = sqlx::query_as(
+    let row: Option<(String, Json<Recognised>)> = crate::db::query_as(
         "SELECT d.sha256, r.result \
          FROM documents d JOIN ocr_results r ON r.result_key = d.result_key \
          WHERE d.id = $1 AND d.owner_id = $2",

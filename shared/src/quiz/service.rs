@@ -5,6 +5,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sqlx::PgPool;
+
+use crate::db;
 use uuid::Uuid;
 
 use super::cache::{self, SourceKey};
@@ -74,11 +76,10 @@ impl Quizzes {
                 (material, key, None)
             }
             QuizSource::Document(id) => {
-                let mut conn = db.acquire().await?;
-                let document = load_document(&mut conn, owner_id, *id)
-                    .await?
-                    .ok_or(Error::NotFound)?;
-                drop(conn);
+                let mut conn = db::unit(db).await?;
+                let document = load_document(&mut conn, owner_id, *id).await?;
+                conn.commit().await?;
+                let document = document.ok_or(Error::NotFound)?;
                 let text = self.within_text_limit(document.text, &mut warnings);
                 if text.trim().is_empty() {
                     return Err(Error::unprocessable(
@@ -226,10 +227,10 @@ impl Quizzes {
 
     /// The quiz if `owner_id` owns it, else 404.
     pub async fn get(&self, db: &PgPool, owner_id: &str, id: Uuid) -> Result<StoredQuiz, Error> {
-        let mut conn = db.acquire().await?;
-        store::fetch_quiz(&mut conn, owner_id, id)
-            .await?
-            .ok_or(Error::NotFound)
+        let mut conn = db::unit(db).await?;
+        let quiz = store::fetch_quiz(&mut conn, owner_id, id).await?;
+        conn.commit().await?;
+        quiz.ok_or(Error::NotFound)
     }
 
     /// Scores and stores an attempt: 404 for another user's quiz, 422 for the
@@ -242,7 +243,7 @@ impl Quizzes {
         quiz_id: Uuid,
         answers: &[i64],
     ) -> Result<Attempt, Error> {
-        let mut conn = db.acquire().await?;
+        let mut conn = db::unit(db).await?;
         let quiz = store::fetch_quiz(&mut conn, owner_id, quiz_id)
             .await?
             .ok_or(Error::NotFound)?;
@@ -257,7 +258,7 @@ impl Quizzes {
             marked.score,
         )
         .await?;
-        drop(conn);
+        conn.commit().await?;
         stats::forget(kv, owner_id).await;
         Ok(Attempt {
             attempt_id,
@@ -275,8 +276,10 @@ impl Quizzes {
         kv: &Kv,
         owner_id: &str,
     ) -> Result<stats::WeeklyStats, Error> {
-        let mut conn = db.acquire().await?;
-        Ok(stats::weekly(&mut conn, kv, owner_id, self.config.stats_ttl).await?)
+        let mut conn = db::unit(db).await?;
+        let stats = stats::weekly(&mut conn, kv, owner_id, self.config.stats_ttl).await?;
+        conn.commit().await?;
+        Ok(stats)
     }
 }
 

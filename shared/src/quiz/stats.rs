@@ -51,7 +51,7 @@ pub async fn forget(kv: &Kv, owner_id: &str) {
 
 /// Counts over the last seven days.
 pub async fn from_db(conn: &mut PgConnection, owner_id: &str) -> Result<WeeklyStats, sqlx::Error> {
-    let (quizzes_generated, attempts, average_score): (i64, i64, Option<f64>) = sqlx::query_as(
+    let (quizzes_generated, attempts, average_score): (i64, i64, Option<f64>) = crate::db::query_as(
         "SELECT \
            (SELECT count(*) FROM quizzes WHERE owner_id = $1 AND created_at > now() - interval '7 days'), \
            count(*), avg(score) \
@@ -60,7 +60,7 @@ pub async fn from_db(conn: &mut PgConnection, owner_id: &str) -> Result<WeeklySt
     .bind(owner_id)
     .fetch_one(&mut *conn)
     .await?;
-    let (documents_recognised, pages_recognised): (i64, i64) = sqlx::query_as(
+    let (documents_recognised, pages_recognised): (i64, i64) = crate::db::query_as(
         "SELECT count(*), COALESCE(sum(page_count), 0)::bigint FROM documents \
          WHERE owner_id = $1 AND created_at > now() - interval '7 days'",
     )

@@ -52,7 +52,7 @@ pub async fn insert_quiz(
 ) -> Result<StoredQuiz, sqlx::Error> {
     let id = Uuid::now_v7();
     let requested = options.question_count.get() as i16;
-    let created_at: DateTime<Utc> = sqlx::query_scalar(
+    let created_at: DateTime<Utc> = crate::db::query_scalar(
         "INSERT INTO quizzes (id, owner_id, title, generator, source_kind, document_id, source_sha256, \
          topic, difficulty, language, requested_count, cached, warnings) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING created_at",
@@ -74,7 +74,7 @@ pub async fn insert_quiz(
     .await?;
     let questions: Vec<StoredQuestion> = quiz.questions.iter().map(stored_question).collect();
     let positions: Vec<i16> = (0..questions.len() as i16).collect();
-    sqlx::query(
+    crate::db::query(
         "INSERT INTO quiz_questions (id, quiz_id, position, prompt, choices, answer_index, explanation) \
          SELECT q.id, $1, q.position, q.prompt, q.choices, q.answer_index, q.explanation \
          FROM UNNEST($2::uuid[], $3::int2[], $4::text[], $5::jsonb[], $6::int2[], $7::text[]) \
@@ -120,7 +120,7 @@ pub async fn fetch_quiz(
     owner_id: &str,
     id: Uuid,
 ) -> Result<Option<StoredQuiz>, sqlx::Error> {
-    let row: Option<QuizRow> = sqlx::query_as(
+    let row: Option<QuizRow> = crate::db::query_as(
         "SELECT id, title, generator, cached, requested_count, warnings, created_at \
          FROM quizzes WHERE id = $1 AND owner_id = $2",
     )
@@ -131,7 +131,7 @@ pub async fn fetch_quiz(
     let Some((id, title, generator, cached, requested, warnings, created_at)) = row else {
         return Ok(None);
     };
-    let rows: Vec<QuestionRow> = sqlx::query_as(
+    let rows: Vec<QuestionRow> = crate::db::query_as(
         "SELECT id, prompt, choices, answer_index, explanation FROM quiz_questions \
          WHERE quiz_id = $1 ORDER BY position",
     )
@@ -194,7 +194,7 @@ pub async fn insert_attempt(
     score: f64,
 ) -> Result<(Uuid, DateTime<Utc>), sqlx::Error> {
     let id = Uuid::now_v7();
-    let created_at = sqlx::query_scalar(
+    let created_at = crate::db::query_scalar(
         "INSERT INTO quiz_attempts (id, quiz_id, owner_id, answers, correct, total, score) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING created_at",
     )

@@ -5,7 +5,7 @@ use shared::ocr::samples::{self, PageKind};
 use super::*;
 
 async fn count(app: &TestApp, sql: &'static str) -> i64 {
-    sqlx::query_scalar(sql)
+    shared::db::query_scalar(sql)
         .fetch_one(&app.state.db)
         .await
         .expect("count")
@@ -32,7 +32,7 @@ async fn the_same_bytes_a_second_time_are_answered_from_the_cache() {
     assert_ne!(first.json["document_id"], second.json["document_id"]);
     assert_eq!(count(&app, "SELECT count(*) FROM ocr_results").await, 1);
     assert_eq!(count(&app, "SELECT count(*) FROM documents").await, 2);
-    let key: String = sqlx::query_scalar("SELECT result_key FROM ocr_results")
+    let key: String = shared::db::query_scalar("SELECT result_key FROM ocr_results")
         .fetch_one(&app.state.db)
         .await
         .expect("key");
@@ -51,7 +51,7 @@ async fn postgres_answers_when_redis_has_lost_the_result_and_refills_it() {
     let pdf = samples::pdf(&[(samples::paragraph(22), PageKind::Text)]).expect("pdf");
     let first = post_raw(&app, "", Some(&token), pdf.clone(), "application/pdf").await;
     assert_eq!(first.status, 200);
-    let key: String = sqlx::query_scalar("SELECT result_key FROM ocr_results")
+    let key: String = shared::db::query_scalar("SELECT result_key FROM ocr_results")
         .fetch_one(&app.state.db)
         .await
         .expect("key");

@@ -26,7 +26,7 @@ async fn tick(app: &TestApp) -> shared::jobs::TickSummary {
 }
 
 async fn count(app: &TestApp, sql: &'static str) -> i64 {
-    sqlx::query_scalar(sql)
+    shared::db::query_scalar(sql)
         .fetch_one(&app.state.db)
         .await
         .expect("count")
@@ -109,7 +109,7 @@ async fn mode_auto_past_the_sync_limit_becomes_a_job_and_a_broken_upload_fails_i
 
     // A job whose upload has gone (purged, say) fails at once with a reason.
     let job_id = uuid::Uuid::parse_str(r.json["job_id"].as_str().expect("id")).expect("uuid");
-    sqlx::query("DELETE FROM uploads WHERE job_id = $1")
+    shared::db::query("DELETE FROM uploads WHERE job_id = $1")
         .bind(job_id)
         .execute(&app.state.db)
         .await

@@ -75,7 +75,7 @@ async fn bad_bodies_are_4xx_problems() {
         assert_eq!(r.status.as_u16(), status, "{body}: {}", r.json);
         r.assert_problem(status, slug);
     }
-    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM quizzes")
+    let stored: i64 = shared::db::query_scalar("SELECT count(*) FROM quizzes")
         .fetch_one(&app.state.db)
         .await
         .expect("count");

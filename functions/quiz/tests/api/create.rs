@@ -31,7 +31,7 @@ async fn a_text_makes_a_quiz_without_answers_and_reading_it_back_gives_the_same(
     assert_eq!(got.json["questions"], r.json["questions"]);
     assert!(!body_text(&got).contains("answer_index"));
     let stored: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM quiz_questions WHERE quiz_id = $1::uuid")
+        shared::db::query_scalar("SELECT count(*) FROM quiz_questions WHERE quiz_id = $1::uuid")
             .bind(id)
             .fetch_one(&app.state.db)
             .await

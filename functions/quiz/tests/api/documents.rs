@@ -20,7 +20,7 @@ async fn recognised(app: &TestApp, owner: &str, pages: &[&str]) -> Uuid {
             "confidence": null, "width_px": null, "height_px": null
         })).collect::<Vec<_>>(),
     });
-    sqlx::query(
+    shared::db::query(
         "INSERT INTO ocr_results (result_key, sha256, kind, lang, page_count, ocr_pages, result, work_ms) \
          VALUES ($1, $2, 'pdf', 'eng', $3, 0, $4, 1)",
     )
@@ -31,7 +31,7 @@ async fn recognised(app: &TestApp, owner: &str, pages: &[&str]) -> Uuid {
     .execute(&app.state.db)
     .await
     .expect("result");
-    sqlx::query(
+    shared::db::query(
         "INSERT INTO documents (id, owner_id, result_key, sha256, kind, lang, page_count, cached, elapsed_ms) \
          VALUES ($1, $2, $3, $4, 'pdf', 'eng', $5, false, 1)",
     )
@@ -58,7 +58,7 @@ async fn a_recognised_document_makes_a_quiz_for_its_owner_only() {
     assert_eq!(r.json["generator"], "extractive");
     assert_eq!(r.json["questions"].as_array().map(Vec::len), Some(4));
     let (kind, document_id): (String, Option<Uuid>) =
-        sqlx::query_as("SELECT source_kind, document_id FROM quizzes WHERE id = $1::uuid")
+        shared::db::query_as("SELECT source_kind, document_id FROM quizzes WHERE id = $1::uuid")
             .bind(r.json["quiz_id"].as_str().expect("id"))
             .fetch_one(&app.state.db)
             .await

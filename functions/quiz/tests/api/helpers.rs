@@ -36,7 +36,7 @@ pub fn text_body(text: &str, count: u32) -> Value {
 /// (a current-thread runtime), so the test would hang.
 pub async fn answers_of(app: &TestApp, quiz_id: &str) -> Vec<i64> {
     let id = uuid::Uuid::parse_str(quiz_id).expect("quiz id");
-    sqlx::query_scalar::<_, i16>(
+    shared::db::query_scalar::<i16>(
         "SELECT answer_index FROM quiz_questions WHERE quiz_id = $1 ORDER BY position",
     )
     .bind(id)

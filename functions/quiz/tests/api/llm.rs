@@ -81,7 +81,7 @@ async fn malformed_json_is_retried_then_503_without_the_providers_words() {
     r.assert_problem(503, "unavailable");
     assert!(r.headers.contains_key("retry-after"));
     assert_eq!(fake.calls(), 3, "one try and two retries");
-    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM quizzes")
+    let stored: i64 = shared::db::query_scalar("SELECT count(*) FROM quizzes")
         .fetch_one(&app.state.db)
         .await
         .expect("count");

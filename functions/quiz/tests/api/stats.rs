@@ -26,7 +26,7 @@ async fn weekly_stats_count_the_callers_quizzes_and_attempts_only() {
     app.post_json(&uri, Some(&token), &json!({"answers": wrong}))
         .await;
     // Older than a week: not counted.
-    sqlx::query("INSERT INTO quizzes (id, owner_id, title, generator, source_kind, difficulty, language, requested_count, created_at) \
+    shared::db::query("INSERT INTO quizzes (id, owner_id, title, generator, source_kind, difficulty, language, requested_count, created_at) \
                  VALUES (gen_random_uuid(), 'learner', 'old', 'extractive', 'text', 'easy', 'en', 1, now() - interval '8 days')")
         .execute(&app.state.db)
         .await
@@ -46,7 +46,7 @@ async fn weekly_stats_are_served_from_cache_for_five_minutes() {
     let first = app.get("/v1/quizzes/stats/weekly", Some(&token)).await;
     assert_eq!(first.json["quizzes_generated"], 1);
     // A row written behind the API's back is not seen until the entry expires.
-    sqlx::query("INSERT INTO quizzes (id, owner_id, title, generator, source_kind, difficulty, language, requested_count) \
+    shared::db::query("INSERT INTO quizzes (id, owner_id, title, generator, source_kind, difficulty, language, requested_count) \
                  VALUES (gen_random_uuid(), 'learner', 't', 'extractive', 'text', 'easy', 'en', 1)")
         .execute(&app.state.db)
         .await

@@ -12,7 +12,6 @@ use shared::jobs::{JobContext, JobError, JobHandler, NewJob, Registry, Worker};
 use shared::kv::Kv;
 use shared::testing::TestDb;
 use sqlx::PgPool;
-use sqlx::postgres::PgPoolOptions;
 use uuid::Uuid;
 
 /// Worker settings for tests: short, so tests stay fast.
@@ -28,13 +27,10 @@ pub fn config() -> WorkerConfig {
     }
 }
 
-/// A pool of its own on the test database (as a separate process would have).
+/// A pool of its own on the test database (as a separate process would
+/// have: through the pooler in the pooled leg).
 pub fn pool(db: &TestDb) -> PgPool {
-    PgPoolOptions::new()
-        .max_connections(4)
-        .acquire_timeout(Duration::from_secs(10))
-        .connect_lazy(&db.url)
-        .expect("pool")
+    db.app_pool(4)
 }
 
 pub fn worker(db: &TestDb, registry: Registry, config: WorkerConfig) -> Worker {

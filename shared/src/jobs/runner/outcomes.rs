@@ -6,6 +6,7 @@ use std::time::Instant;
 use sqlx::PgPool;
 
 use super::TickSummary;
+use crate::db;
 use crate::jobs::{Backoff, Completion, Failure, JobEvent, complete, fail};
 
 /// Outcomes of finished attempts not yet written.
@@ -30,10 +31,26 @@ impl Pending {
     /// Writes the outcomes (fenced by their lease tokens).
     pub async fn write(self, pool: &PgPool, backoff: Backoff) -> Result<Written, sqlx::Error> {
         let started = Instant::now();
-        let (succeeded, failures) = tokio::try_join!(
-            complete(pool, &self.done),
-            fail(pool, &self.failed, backoff)
-        )?;
+        // Each batch in its own unit of work, on its own connection.
+        let completing = async {
+            if self.done.is_empty() {
+                return Ok(Vec::new());
+            }
+            let mut unit = db::unit(pool).await?;
+            let events = complete(&mut *unit, &self.done).await?;
+            unit.commit().await?;
+            Ok::<_, sqlx::Error>(events)
+        };
+        let failing = async {
+            if self.failed.is_empty() {
+                return Ok(Vec::new());
+            }
+            let mut unit = db::unit(pool).await?;
+            let events = fail(&mut *unit, &self.failed, backoff).await?;
+            unit.commit().await?;
+            Ok::<_, sqlx::Error>(events)
+        };
+        let (succeeded, failures) = tokio::try_join!(completing, failing)?;
         if !self.done.is_empty() || !self.failed.is_empty() {
             tracing::debug!(
                 succeeded = succeeded.len(),

@@ -13,6 +13,7 @@ use tokio::time::Instant;
 
 use super::outcomes::Pending;
 use super::{Shutdown, TickSummary, Worker};
+use crate::db;
 use crate::jobs::handler::attempt_limit;
 use crate::jobs::notify::Notices;
 use crate::jobs::queue::{Claim, ClaimedJob, claim};
@@ -161,8 +162,9 @@ impl<'a> Run<'a> {
             };
             let started = Instant::now();
             let lease = crate::jobs::lease_duration(*remaining, worker.config.lease_grace);
+            let mut unit = db::unit(&worker.pool).await?;
             let jobs = claim(
-                &worker.pool,
+                &mut *unit,
                 Claim {
                     kinds,
                     limit: worker.config.batch_size,
@@ -171,6 +173,7 @@ impl<'a> Run<'a> {
                 },
             )
             .await?;
+            unit.commit().await?;
             tracing::debug!(
                 jobs = jobs.len(),
                 duration_ms = started.elapsed().as_secs_f64() * 1000.0,
@@ -306,7 +309,9 @@ impl<'a> Run<'a> {
             .chain(self.buffer.drain(..))
             .map(|j| (j.id, j.lease_token))
             .collect();
-        let released = release(&self.worker.pool, &jobs).await?;
+        let mut unit = db::unit(&self.worker.pool).await?;
+        let released = release(&mut *unit, &jobs).await?;
+        unit.commit().await?;
         self.summary.released += released.len() as u64;
         self.summary.fenced += (jobs.len() - released.len()) as u64;
         Ok(())
