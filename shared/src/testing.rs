@@ -100,20 +100,6 @@ impl TestDb {
             pool,
         }
     }
-
-    /// A pool on `url` built the way the functions build theirs (transport
-    /// rules, start-up parameters, pooler mode), as a separate process would
-    /// have it.
-    pub fn app_pool(&self, max_connections: u32) -> PgPool {
-        let mut vars = test_vars(&self.url, "unused:", &[]);
-        vars.push((
-            "DATABASE_MAX_CONNECTIONS".into(),
-            max_connections.to_string(),
-        ));
-        vars.push(("DATABASE_ACQUIRE_TIMEOUT_SECS".into(), "10".into()));
-        let config = Config::from_vars(Function::Health, vars).expect("test database config");
-        crate::db::pool(&config.database).expect("test pool")
-    }
 }
 
 impl Drop for TestDb {

@@ -5,6 +5,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use sqlx::PgPool;
+
+use super::{TestDb, test_vars};
+use crate::config::{Config, Function};
+
 /// True in the pooled leg (`FOLIO_TEST_POOLED=1`): functions under test
 /// reach their database through the pooler at `TEST_POOLER_URL`.
 pub fn pooled_leg() -> bool {
@@ -27,6 +32,22 @@ pub fn pooler_url_for(name: &str) -> String {
     let mut url = url::Url::parse(&base).expect("TEST_POOLER_URL must be a URL");
     url.set_path(&format!("/{name}"));
     url.to_string()
+}
+
+impl TestDb {
+    /// A pool on `url` built the way the functions build theirs (transport
+    /// rules, start-up parameters, pooler mode), as a separate process would
+    /// have it.
+    pub fn app_pool(&self, max_connections: u32) -> PgPool {
+        let mut vars = test_vars(&self.url, "unused:", &[]);
+        vars.push((
+            "DATABASE_MAX_CONNECTIONS".into(),
+            max_connections.to_string(),
+        ));
+        vars.push(("DATABASE_ACQUIRE_TIMEOUT_SECS".into(), "10".into()));
+        let config = Config::from_vars(Function::Health, vars).expect("test database config");
+        crate::db::pool(&config.database).expect("test pool")
+    }
 }
 
 /// A Postgres server of the test's own: initialised in a temporary folder
