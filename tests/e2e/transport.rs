@@ -9,14 +9,6 @@ use shared::testing::ScratchPostgres;
 
 use crate::World;
 
-/// `postgres://postgres@<name>:<port>/<db>` for the test database, by the
-/// hosts-file name `scripts/services.sh` adds for 127.0.0.1.
-fn by_name(world: &World, host: &str) -> String {
-    let mut url = reqwest::Url::parse(&world.db.direct_url).expect("url");
-    url.set_host(Some(host)).expect("host");
-    url.to_string()
-}
-
 async fn readiness(vars: &[(String, String)]) -> (u16, serde_json::Value) {
     let mut health = Running::start("health", free_port(), vars, &[]);
     health.wait_ready().await;
@@ -35,15 +27,28 @@ async fn a_plaintext_postgres_by_a_non_loopback_name_is_reached_only_when_insecu
         return;
     };
     let world = World::new().await;
-    let url = by_name(&world, &host);
+    // A server with no TLS at all, like the official image on compose's network.
+    let scratch = ScratchPostgres::create();
+    scratch.start();
+    let url = format!("postgres://postgres@{host}:{}/postgres", scratch.port);
 
     let allowed = world.vars(&[("DATABASE_URL", &url), ("ALLOW_INSECURE_TRANSPORT", "true")]);
+    let config =
+        shared::config::Config::from_vars(shared::config::Function::Health, allowed.clone())
+            .expect("config");
+    let version = shared::db::migrate(&config.database, Duration::from_secs(30))
+        .await
+        .expect("migrations reach it by name in plaintext");
     let (status, body) = readiness(&allowed).await;
     assert_eq!(body["checks"]["postgres"]["ok"], true, "{body}");
+    assert_eq!(
+        body["checks"]["postgres"]["schema_version"], version,
+        "{body}"
+    );
     assert_ne!(status, 503, "{body}");
 
-    // Without the operator's word the name gets verify-full, which this
-    // server (no certificate for that name) cannot pass.
+    // Without the operator's word the name gets verify-full, which a server
+    // without TLS cannot offer.
     let refused = world.vars(&[("DATABASE_URL", &url)]);
     let (status, body) = readiness(&refused).await;
     assert_eq!(status, 503, "{body}");
