@@ -393,7 +393,11 @@ ensure_bouncer() {
     echo "logfile = $BOUNCER_DIR/pgbouncer.log"
     echo "pidfile = $BOUNCER_PIDFILE"
   } >"$BOUNCER_INI"
-  [[ -z $PG_OS_USER ]] || chown -R "$PG_OS_USER:" "$BOUNCER_DIR"
+  if [[ -n $PG_OS_USER ]]; then
+    chown -R "$PG_OS_USER:" "$BOUNCER_DIR"
+    as_pg_user test -r "$BOUNCER_INI" ||
+      die "user $PG_OS_USER cannot read $BOUNCER_DIR (is a parent folder closed to it?); set FOLIO_LOCAL_DIR, e.g. FOLIO_LOCAL_DIR=/tmp/folio-local"
+  fi
   log "pgbouncer: starting on 127.0.0.1:$listen, transaction mode, pool $pool (log: $BOUNCER_DIR/pgbouncer.log)"
   as_pg_user pgbouncer -q -d "$BOUNCER_INI" 9>&- >&2 ||
     die "pgbouncer did not start, see $BOUNCER_DIR/pgbouncer.log"
@@ -480,6 +484,7 @@ cmd_status() { # labels only: a URL may hold a password
 \$DATABASE_URL ${DATABASE_URL:-}
 127.0.0.1:$SYSTEM_PG_PORT $SYSTEM_PG_URL
 throwaway(127.0.0.1:$PG_PORT) $LOCAL_PG_URL
+pgbouncer(127.0.0.1:$(bouncer_port)) $(if bouncer_pid >/dev/null; then bouncer_url "$(bouncer_port)"; fi)
 EOF
   else
     log "postgres: psql/pg_isready not installed"
