@@ -133,3 +133,121 @@ async fn requests_while_postgres_starts_late_get_503_or_an_answer_never_500() {
     assert_eq!(ask().await.0, 404);
     drop(scratch);
 }
+
+/// A stand-in for Neon's proxy in front of the test database: while `waking`
+/// it answers every connection's start-up with Neon's "Couldn't connect to
+/// compute node" (SQLSTATE XX000, which sqlx does not retry by itself); after
+/// that it relays bytes to the real server. Returns its port.
+async fn waking_proxy(upstream: std::net::SocketAddr, waking: Duration) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let until = Instant::now() + waking;
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                if Instant::now() >= until {
+                    if let Ok(mut server) = tokio::net::TcpStream::connect(upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                    return;
+                }
+                // SSLRequest (refused with 'N'), then the start-up message.
+                loop {
+                    let Ok(len) = client.read_i32().await else {
+                        return;
+                    };
+                    let mut rest = vec![0; usize::try_from(len).unwrap_or(8).saturating_sub(4)];
+                    if client.read_exact(&mut rest).await.is_err() {
+                        return;
+                    }
+                    if rest.get(..4) == Some(&80_877_103i32.to_be_bytes()[..]) {
+                        let _ = client.write_all(b"N").await;
+                        continue;
+                    }
+                    break;
+                }
+                let mut fields = Vec::new();
+                for (tag, value) in [
+                    (b'S', "FATAL"),
+                    (b'V', "FATAL"),
+                    (b'C', "XX000"),
+                    (b'M', "Couldn't connect to compute node"),
+                ] {
+                    fields.push(tag);
+                    fields.extend_from_slice(value.as_bytes());
+                    fields.push(0);
+                }
+                fields.push(0);
+                let mut message = vec![b'E'];
+                message.extend_from_slice(&(fields.len() as i32 + 4).to_be_bytes());
+                message.extend_from_slice(&fields);
+                let _ = client.write_all(&message).await;
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn neon_saying_the_compute_is_waking_is_retried_then_answered_or_503_never_500() {
+    let world = World::new().await;
+    let direct = reqwest::Url::parse(&world.db.direct_url).expect("url");
+    let upstream = format!(
+        "{}:{}",
+        direct.host_str().expect("host"),
+        direct.port().unwrap_or(5432)
+    );
+    let upstream = tokio::net::lookup_host(upstream)
+        .await
+        .expect("resolve")
+        .next()
+        .expect("an address");
+    let token = shared::auth::mint_hs256(
+        shared::testing::TEST_JWT_SECRET,
+        "early-bird",
+        Duration::from_secs(3600),
+    )
+    .expect("token");
+    let client = reqwest::Client::new();
+    let mut answers = Vec::new();
+    // Wakes within the acquire timeout: answered; never wakes in time: 503.
+    for (waking, acquire) in [
+        (Duration::from_millis(1500), "4"),
+        (Duration::from_secs(60), "1.5"),
+    ] {
+        let port = waking_proxy(upstream, waking).await;
+        let url = format!("postgres://postgres@127.0.0.1:{port}{}", direct.path());
+        let vars = world.vars(&[
+            ("DATABASE_URL", &url),
+            ("DATABASE_ACQUIRE_TIMEOUT_SECS", acquire),
+            ("RUST_LOG", "warn"),
+        ]);
+        let mut quiz = Running::start("quiz", free_port(), &vars, &[]);
+        quiz.wait_ready().await;
+        let started = Instant::now();
+        let r = client
+            .get(quiz.url(&format!("/v1/quizzes/{}", uuid::Uuid::new_v4())))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("an answer, not a hang");
+        assert!(started.elapsed() < Duration::from_secs(10), "bounded");
+        answers.push((
+            r.status().as_u16(),
+            r.headers().get("retry-after").is_some(),
+        ));
+    }
+    assert_eq!(
+        answers[0],
+        (404, false),
+        "retried until the compute woke, then answered"
+    );
+    assert_eq!(
+        answers[1],
+        (503, true),
+        "503 with Retry-After when it does not wake in time"
+    );
+}
