@@ -6,7 +6,7 @@
 //! Batches are resent, with backoff, only when the request never left
 //! (connection failed) or every command in it is idempotent.
 
-mod wire;
+pub(super) mod wire;
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -195,13 +195,17 @@ impl Transport for RestTransport {
             && !atomic
         {
             let json = self
-                .send("", Value::from(wire::encode(cmd)), resendable)
+                .send("", Value::from(wire::encode(cmd)?), resendable)
                 .await?;
             return Ok(vec![
                 wire::entry(json, true).map_err(|e| self.scrub_error(e)),
             ]);
         }
-        let body = Value::Array(cmds.iter().map(|c| Value::from(wire::encode(c))).collect());
+        let words = cmds
+            .iter()
+            .map(wire::encode)
+            .collect::<Result<Vec<_>, _>>()?;
+        let body = Value::Array(words.into_iter().map(Value::from).collect());
         let path = if atomic { "/multi-exec" } else { "/pipeline" };
         let Value::Array(entries) = self.send(path, body, resendable).await? else {
             return Err(KvError::Protocol(
