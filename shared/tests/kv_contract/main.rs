@@ -8,6 +8,7 @@ mod cache;
 mod contract;
 mod degraded;
 mod limiter;
+mod scripts;
 mod support;
 mod trust;
 mod upstash;
