@@ -4,8 +4,12 @@
 //! `upstash-sync-token`) against a real Redis through the TCP transport. It
 //! keeps the quirks of serverless-redis-http that users meet locally: only an
 //! exact `Content-Type: application/json` is accepted, and with base64
-//! encoding every string is encoded, `OK` too. Also a dev binary:
+//! encoding every string is encoded, `OK` too. Over plain HTTP, or over
+//! HTTPS with a certificate of the caller's choosing (`start_tls`), as Upstash
+//! itself answers. Also a dev binary:
 //! `cargo run -p folio-shared --example upstash-emulator`.
+
+mod tls;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -26,6 +30,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::{RedisBackend, RedisConfig};
 use crate::kv::{Cmd, Kv, KvError, Reply};
+use crate::testing::redis_server::TlsFiles;
 
 struct Emulator {
     kv: Kv,
@@ -37,6 +42,7 @@ struct Emulator {
 /// A running emulator; stops when dropped.
 pub struct UpstashEmulator {
     addr: SocketAddr,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     state: Arc<Emulator>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
@@ -48,10 +54,31 @@ impl UpstashEmulator {
         Self::start_on("127.0.0.1:0".parse()?, redis_url, token).await
     }
 
+    /// Serves HTTPS on a free loopback port, presenting `files.cert` (valid
+    /// for 127.0.0.1 and localhost); clients must trust `files.ca`.
+    pub async fn start_tls(
+        redis_url: &str,
+        token: &str,
+        files: &TlsFiles,
+    ) -> anyhow::Result<UpstashEmulator> {
+        crate::install_crypto_provider();
+        let acceptor = tls::acceptor(&files.cert, &files.key)?;
+        Self::start_with("127.0.0.1:0".parse()?, redis_url, token, Some(acceptor)).await
+    }
+
     pub async fn start_on(
         addr: SocketAddr,
         redis_url: &str,
         token: &str,
+    ) -> anyhow::Result<UpstashEmulator> {
+        Self::start_with(addr, redis_url, token, None).await
+    }
+
+    async fn start_with(
+        addr: SocketAddr,
+        redis_url: &str,
+        token: &str,
+        tls: Option<tokio_rustls::TlsAcceptor>,
     ) -> anyhow::Result<UpstashEmulator> {
         crate::install_crypto_provider();
         let config = RedisConfig {
@@ -73,6 +100,7 @@ impl UpstashEmulator {
         });
         let mut emulator = UpstashEmulator {
             addr,
+            tls,
             state,
             stop: None,
             task: None,
@@ -86,20 +114,35 @@ impl UpstashEmulator {
         self.addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
         let app = router(self.state.clone());
-        self.task = Some(tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
+        let stopped = async {
+            let _ = stopped.await;
+        };
+        self.task = Some(match self.tls.clone() {
+            None => tokio::spawn(async move {
+                let _ = axum::serve(listener, app)
+                    .with_graceful_shutdown(stopped)
+                    .await;
+            }),
+            Some(acceptor) => {
+                let listener = tls::TlsListener {
+                    tcp: listener,
+                    acceptor,
+                };
+                tokio::spawn(async move {
+                    let _ = axum::serve(listener, app)
+                        .with_graceful_shutdown(stopped)
+                        .await;
                 })
-                .await;
-        }));
+            }
+        });
         self.stop = Some(stop);
         Ok(())
     }
 
-    /// `http://127.0.0.1:<port>`.
+    /// `http://127.0.0.1:<port>`, or `https://…` when serving TLS.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     pub fn addr(&self) -> SocketAddr {
