@@ -6,9 +6,11 @@
 //! exact `Content-Type: application/json` is accepted, and with base64
 //! encoding every string is encoded, `OK` too. Over plain HTTP, or over
 //! HTTPS with a certificate of the caller's choosing (`start_tls`), as Upstash
-//! itself answers. Also a dev binary:
+//! itself answers. Scripts are held to `allow-key-locking`'s rules (declared
+//! keys only; see `upstash/scripts.rs`). Also a dev binary:
 //! `cargo run -p folio-shared --example upstash-emulator`.
 
+mod scripts;
 mod tls;
 
 use std::net::SocketAddr;
@@ -34,6 +36,7 @@ use crate::testing::redis_server::TlsFiles;
 
 struct Emulator {
     kv: Kv,
+    scripts: scripts::ScriptGate,
     token: String,
     next_sync: AtomicU64,
     seen_sync: Mutex<Vec<String>>,
@@ -92,8 +95,10 @@ impl UpstashEmulator {
             tls_ca_file: None,
             cache_max_value_bytes: crate::kv::DEFAULT_CACHE_MAX_VALUE_BYTES,
         };
+        let kv = Kv::from_config(&config)?;
         let state = Arc::new(Emulator {
-            kv: Kv::from_config(&config)?,
+            scripts: scripts::ScriptGate::new(redis_url, kv.clone())?,
+            kv,
             token: token.to_owned(),
             next_sync: AtomicU64::new(1),
             seen_sync: Mutex::new(Vec::new()),
@@ -251,7 +256,7 @@ async fn handle(s: &Emulator, headers: &HeaderMap, body: &[u8], shape: Shape) ->
     let Some(cmds) = cmds else {
         return error(StatusCode::BAD_REQUEST, "the body is not a command array");
     };
-    let outcome = s.kv.pipeline(&cmds, shape == Shape::MultiExec).await;
+    let outcome = run(s, &cmds, shape).await;
     let sync = format!("emu-{}", s.next_sync.fetch_add(1, Ordering::Relaxed));
     let mut response = match outcome {
         Err(KvError::Server(m)) => error(StatusCode::BAD_REQUEST, &m),
@@ -282,6 +287,32 @@ async fn handle(s: &Emulator, headers: &HeaderMap, body: &[u8], shape: Shape) ->
         response.headers_mut().insert("upstash-sync-token", value);
     }
     response
+}
+
+/// Runs a batch: scripts through the key-checking gate, one by one (a
+/// pipeline is not atomic, so that is what Upstash does too); a `MULTI` batch
+/// as one transaction, its scripts unchecked (a documented gap).
+async fn run(
+    s: &Emulator,
+    cmds: &[Cmd],
+    shape: Shape,
+) -> Result<Vec<Result<Reply, KvError>>, KvError> {
+    if shape == Shape::MultiExec || !cmds.iter().any(scripts::is_script) {
+        return s.kv.pipeline(cmds, shape == Shape::MultiExec).await;
+    }
+    let mut replies = Vec::with_capacity(cmds.len());
+    for cmd in cmds {
+        let reply = if scripts::is_script(cmd) {
+            match s.scripts.run(cmd).await {
+                Err(e) if e.is_unavailable() => return Err(e),
+                other => other,
+            }
+        } else {
+            s.kv.query(cmd.clone()).await
+        };
+        replies.push(reply);
+    }
+    Ok(replies)
 }
 
 fn message(e: KvError) -> String {
