@@ -344,10 +344,35 @@ async fn main() -> anyhow::Result<()> {
     keys.extend(["warm".to_owned(), "cache".to_owned()]);
     let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
     kv.del(&keys).await.ok();
-    let mut cleanup = Cmd::new("EVAL")
-        .arg("for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end return 0")
-        .arg("0");
-    cleanup = cleanup.arg(format!("{prefix}*"));
-    kv.query(cleanup).await.ok();
+    // The rest (rate-limit keys) by SCAN from here: no script touches keys it
+    // was not given (see `kv::script`).
+    let mut cursor = "0".to_owned();
+    loop {
+        let scan = Cmd::new("SCAN")
+            .arg(&cursor)
+            .arg("MATCH")
+            .arg(format!("{prefix}*"))
+            .arg("COUNT")
+            .arg("1000");
+        let Some(mut page) = kv.query(scan).await?.into_array() else {
+            break;
+        };
+        let found = page.pop().and_then(Reply::into_array).unwrap_or_default();
+        let mut del = Cmd::new("DEL");
+        for key in found.into_iter().filter_map(Reply::into_bytes) {
+            del = del.arg(key);
+        }
+        if del.args.len() > 1 {
+            kv.query(del).await?;
+        }
+        cursor = page
+            .pop()
+            .and_then(Reply::into_bytes)
+            .map(|c| String::from_utf8_lossy(&c).into_owned())
+            .unwrap_or_default();
+        if cursor == "0" || cursor.is_empty() {
+            break;
+        }
+    }
     Ok(())
 }

@@ -5,13 +5,18 @@
 //! retry moment, without a Redis call. With Redis down the limiter fails open
 //! (default, logged) or closed (`RATE_LIMIT_FAIL_OPEN=false`: 503).
 //!
+//! The script reads no server clock (`TIME` is refused by ElastiCache
+//! Serverless): each instance passes its own wall clock, and the script
+//! bounds what a skewed clock can do (see `limits/gcra.lua` and
+//! docs/redis.md).
+//!
 //! Handlers get it as a layer: `.route_layer(limits::layer(&state, Family::Ocr))`.
 
 mod blocked;
 mod layer;
 
 use std::sync::{Arc, LazyLock};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::config::RateLimitConfig;
 use crate::kv::degraded::DegradedLog;
@@ -19,7 +24,10 @@ use crate::kv::{Kv, KvError, Reply, Script};
 
 pub use layer::{RateLimitLayer, RateLimitService, identify, layer};
 
-static GCRA: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("limits/gcra.lua")));
+/// The GCRA script's source (also listed in `kv::script::catalogue`).
+pub(crate) const GCRA_SOURCE: &str = include_str!("limits/gcra.lua");
+
+static GCRA: LazyLock<Script> = LazyLock::new(|| Script::new(GCRA_SOURCE));
 
 /// The route families that carry their own limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +99,8 @@ struct Inner {
     config: RateLimitConfig,
     blocked: blocked::Blocked,
     degraded: DegradedLog,
+    /// Added to the system clock, in ms (0 in production; tests skew it).
+    clock_offset_ms: i64,
 }
 
 impl std::fmt::Debug for RateLimiter {
@@ -120,8 +130,32 @@ impl RateLimiter {
                 config,
                 blocked: blocked::Blocked::default(),
                 degraded: DegradedLog::new(),
+                clock_offset_ms: 0,
             }),
         }
+    }
+
+    /// A limiter on the same Redis whose clock reads `offset_ms` ahead of the
+    /// system clock (behind when negative): an instance with a skewed clock,
+    /// for tests and simulations. It shares no in-process state with `self`.
+    pub fn with_clock_offset_ms(&self, offset_ms: i64) -> RateLimiter {
+        RateLimiter {
+            inner: Arc::new(Inner {
+                kv: self.inner.kv.clone(),
+                config: self.inner.config.clone(),
+                blocked: blocked::Blocked::default(),
+                degraded: DegradedLog::new(),
+                clock_offset_ms: offset_ms,
+            }),
+        }
+    }
+
+    /// This instance's clock, Unix ms: what the script counts with.
+    fn now_ms(&self) -> i64 {
+        let system = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        system.saturating_add(self.inner.clock_offset_ms)
     }
 
     /// The configured policy for a family; `None` when its limit is 0 (off).
@@ -186,10 +220,15 @@ impl RateLimiter {
     async fn ask_redis(&self, policy: &Policy, key: &str) -> Result<Quota, KvError> {
         let limit = policy.limit.to_string();
         let period = policy.period.as_millis().max(1).to_string();
+        let now = self.now_ms().to_string();
         let reply = self
             .inner
             .kv
-            .eval(&GCRA, &[key], &[limit.as_bytes(), period.as_bytes()])
+            .eval(
+                &GCRA,
+                &[key],
+                &[limit.as_bytes(), period.as_bytes(), now.as_bytes()],
+            )
             .await?;
         let numbers: Vec<i64> = reply
             .into_array()

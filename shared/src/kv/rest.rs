@@ -6,7 +6,7 @@
 //! Batches are resent, with backoff, only when the request never left
 //! (connection failed) or every command in it is idempotent.
 
-mod wire;
+pub(super) mod wire;
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -162,7 +162,14 @@ impl Failure {
     fn from_reqwest(e: reqwest::Error) -> Failure {
         // `without_url`: the error's text never names the endpoint.
         let e = e.without_url();
-        if e.is_connect() {
+        if untrusted_certificate(&e) {
+            // Resending cannot help: fail at once, and say what to change.
+            Failure::Final(KvError::Unavailable(
+                "the REST endpoint's TLS certificate is not trusted \
+                 (REDIS_TLS_CA_FILE names a CA to trust beside the public roots)"
+                    .into(),
+            ))
+        } else if e.is_connect() {
             Failure::NotSent(KvError::Unavailable(
                 "cannot connect to the REST endpoint".into(),
             ))
@@ -172,6 +179,34 @@ impl Failure {
             Failure::Retryable(KvError::Unavailable("the REST request failed".into()))
         }
     }
+}
+
+/// True when rustls refused the server's certificate somewhere down `e`'s
+/// causes (an unknown issuer, a name mismatch, an expired certificate).
+fn untrusted_certificate(e: &reqwest::Error) -> bool {
+    let refused = |err: &(dyn std::error::Error + 'static)| {
+        matches!(
+            err.downcast_ref::<rustls::Error>(),
+            Some(rustls::Error::InvalidCertificate(_))
+        )
+    };
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cause {
+        // An io::Error hides the error it wraps from `source()`, and hyper
+        // wraps rustls's in two of them.
+        let mut inner = err;
+        while let Some(wrapped) = inner
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+        {
+            inner = wrapped;
+        }
+        if refused(err) || refused(inner) {
+            return true;
+        }
+        cause = err.source();
+    }
+    false
 }
 
 fn backoff(attempt: u32) -> Duration {
@@ -195,13 +230,17 @@ impl Transport for RestTransport {
             && !atomic
         {
             let json = self
-                .send("", Value::from(wire::encode(cmd)), resendable)
+                .send("", Value::from(wire::encode(cmd)?), resendable)
                 .await?;
             return Ok(vec![
                 wire::entry(json, true).map_err(|e| self.scrub_error(e)),
             ]);
         }
-        let body = Value::Array(cmds.iter().map(|c| Value::from(wire::encode(c))).collect());
+        let words = cmds
+            .iter()
+            .map(wire::encode)
+            .collect::<Result<Vec<_>, _>>()?;
+        let body = Value::Array(words.into_iter().map(Value::from).collect());
         let path = if atomic { "/multi-exec" } else { "/pipeline" };
         let Value::Array(entries) = self.send(path, body, resendable).await? else {
             return Err(KvError::Protocol(

@@ -1,8 +1,24 @@
 //! Lua scripts, the one way folio makes a multi-step Redis operation atomic
 //! on both backends: plain `EVALSHA`/`EVAL`, no provider-specific flags.
 //! `Kv::eval` sends `EVALSHA` and falls back to `EVAL` on `NOSCRIPT`.
+//!
+//! Every script must run unchanged on Redis 7, ElastiCache (serverless and
+//! cluster mode) and Upstash: each key it touches is passed in `KEYS`, the
+//! keys of one call share a hash slot (a `{tag}` in their names when there are
+//! several), and it reads no server clock (`TIME`) or keyspace (`KEYS`,
+//! `SCAN`). [`catalogue`] lists every script folio sends; the `kv_contract`
+//! guard runs each on a real server and checks these rules.
 
 use super::Cmd;
+
+/// Every Lua script folio sends, by name: the guard test runs each on a real
+/// server (audited and in cluster mode) and fails on one missing here.
+pub fn catalogue() -> [(&'static str, &'static str); 2] {
+    [
+        ("limits/gcra", crate::limits::GCRA_SOURCE),
+        ("kv/rest/binary-args", super::rest::wire::BINARY_ARGS_SCRIPT),
+    ]
+}
 
 /// A script and its SHA-1, computed once.
 #[derive(Debug, Clone)]

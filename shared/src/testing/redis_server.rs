@@ -1,6 +1,6 @@
-//! Throwaway `redis-server` processes for tests that must stop Redis mid-run
-//! or speak TLS to it: each on a free loopback port, keeping nothing on disk,
-//! killed when dropped.
+//! Throwaway `redis-server` processes for tests that must stop Redis mid-run,
+//! speak TLS to it, watch it (`MONITOR`) or run it in cluster mode: each on a
+//! free loopback port, keeping nothing on disk, killed when dropped.
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -19,32 +19,59 @@ pub struct RedisServer {
     child: Option<Child>,
     port: u16,
     tls: bool,
+    cluster: bool,
     dir: PathBuf,
 }
 
 impl RedisServer {
     /// A plaintext server.
     pub fn start() -> anyhow::Result<RedisServer> {
-        Self::spawn(None)
+        Self::spawn(None, false)
     }
 
     /// A TLS-only server (`--port 0 --tls-port …`) presenting `files.cert`;
     /// clients need no certificate of their own.
     pub fn start_tls(files: &TlsFiles) -> anyhow::Result<RedisServer> {
-        Self::spawn(Some(files))
+        Self::spawn(Some(files), false)
     }
 
-    fn spawn(tls: Option<&TlsFiles>) -> anyhow::Result<RedisServer> {
+    /// A one-node cluster (`--cluster-enabled yes`) owning all 16384 slots,
+    /// ready (`cluster_state:ok`): it refuses what a cluster refuses, such as
+    /// a script whose keys hash to different slots.
+    pub fn start_cluster() -> anyhow::Result<RedisServer> {
+        let server = Self::spawn(None, true)?;
+        let mut con = redis::Client::open(server.url())?.get_connection()?;
+        let _: () = redis::cmd("CLUSTER")
+            .arg("ADDSLOTSRANGE")
+            .arg(0)
+            .arg(16383)
+            .query(&mut con)?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let info: String = redis::cmd("CLUSTER").arg("INFO").query(&mut con)?;
+            if info.contains("cluster_state:ok") {
+                return Ok(server);
+            }
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "the one-node cluster did not become ready within 10 s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn spawn(tls: Option<&TlsFiles>, cluster: bool) -> anyhow::Result<RedisServer> {
         let port = free_port()?;
         let dir = std::env::temp_dir().join(format!("folio-redis-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir)?;
-        let child = base_command(port, &dir, tls)
+        let child = base_command(port, &dir, tls, cluster)
             .spawn()
             .map_err(|e| anyhow::anyhow!("cannot start redis-server: {e}"))?;
         let mut server = RedisServer {
             child: Some(child),
             port,
             tls: tls.is_some(),
+            cluster,
             dir,
         };
         server.wait_until_listening()?;
@@ -92,7 +119,7 @@ impl RedisServer {
     pub fn restart(&mut self) -> anyhow::Result<()> {
         anyhow::ensure!(!self.tls, "restart is for plaintext servers");
         self.kill();
-        let child = base_command(self.port, &self.dir, None).spawn()?;
+        let child = base_command(self.port, &self.dir, None, self.cluster).spawn()?;
         self.child = Some(child);
         self.wait_until_listening()
     }
@@ -110,7 +137,7 @@ impl Drop for RedisServer {
 }
 
 /// The command line for a server on `port` keeping nothing on disk.
-fn base_command(port: u16, dir: &Path, tls: Option<&TlsFiles>) -> Command {
+fn base_command(port: u16, dir: &Path, tls: Option<&TlsFiles>, cluster: bool) -> Command {
     let mut cmd = Command::new(redis_server_binary());
     cmd.args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
         .arg("--dir")
@@ -118,6 +145,11 @@ fn base_command(port: u16, dir: &Path, tls: Option<&TlsFiles>) -> Command {
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
+    if cluster {
+        // The node's own state file, in its throwaway folder.
+        cmd.args(["--cluster-enabled", "yes", "--cluster-config-file"])
+            .arg(dir.join("nodes.conf"));
+    }
     match tls {
         None => {
             cmd.args(["--port", &port.to_string()]);

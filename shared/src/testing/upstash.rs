@@ -4,31 +4,32 @@
 //! `upstash-sync-token`) against a real Redis through the TCP transport. It
 //! keeps the quirks of serverless-redis-http that users meet locally: only an
 //! exact `Content-Type: application/json` is accepted, and with base64
-//! encoding every string is encoded, `OK` too. Also a dev binary:
+//! encoding every string is encoded, `OK` too. Over plain HTTP, or over
+//! HTTPS with a certificate of the caller's choosing (`start_tls`), as Upstash
+//! itself answers. Scripts are held to `allow-key-locking`'s rules (declared
+//! keys only; see `upstash/scripts.rs`). Also a dev binary:
 //! `cargo run -p folio-shared --example upstash-emulator`.
 
+mod protocol;
+mod scripts;
+mod tls;
+
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use base64::Engine;
-use http::{HeaderMap, StatusCode, header};
 use secrecy::SecretString;
-use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::config::{RedisBackend, RedisConfig};
-use crate::kv::{Cmd, Kv, KvError, Reply};
+use crate::kv::Kv;
+use crate::testing::redis_server::TlsFiles;
 
 struct Emulator {
     kv: Kv,
+    scripts: scripts::ScriptGate,
     token: String,
     next_sync: AtomicU64,
     seen_sync: Mutex<Vec<String>>,
@@ -37,6 +38,7 @@ struct Emulator {
 /// A running emulator; stops when dropped.
 pub struct UpstashEmulator {
     addr: SocketAddr,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     state: Arc<Emulator>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
@@ -48,10 +50,31 @@ impl UpstashEmulator {
         Self::start_on("127.0.0.1:0".parse()?, redis_url, token).await
     }
 
+    /// Serves HTTPS on a free loopback port, presenting `files.cert` (valid
+    /// for 127.0.0.1 and localhost); clients must trust `files.ca`.
+    pub async fn start_tls(
+        redis_url: &str,
+        token: &str,
+        files: &TlsFiles,
+    ) -> anyhow::Result<UpstashEmulator> {
+        crate::install_crypto_provider();
+        let acceptor = tls::acceptor(&files.cert, &files.key)?;
+        Self::start_with("127.0.0.1:0".parse()?, redis_url, token, Some(acceptor)).await
+    }
+
     pub async fn start_on(
         addr: SocketAddr,
         redis_url: &str,
         token: &str,
+    ) -> anyhow::Result<UpstashEmulator> {
+        Self::start_with(addr, redis_url, token, None).await
+    }
+
+    async fn start_with(
+        addr: SocketAddr,
+        redis_url: &str,
+        token: &str,
+        tls: Option<tokio_rustls::TlsAcceptor>,
     ) -> anyhow::Result<UpstashEmulator> {
         crate::install_crypto_provider();
         let config = RedisConfig {
@@ -65,14 +88,17 @@ impl UpstashEmulator {
             tls_ca_file: None,
             cache_max_value_bytes: crate::kv::DEFAULT_CACHE_MAX_VALUE_BYTES,
         };
+        let kv = Kv::from_config(&config)?;
         let state = Arc::new(Emulator {
-            kv: Kv::from_config(&config)?,
+            scripts: scripts::ScriptGate::new(redis_url, kv.clone())?,
+            kv,
             token: token.to_owned(),
             next_sync: AtomicU64::new(1),
             seen_sync: Mutex::new(Vec::new()),
         });
         let mut emulator = UpstashEmulator {
             addr,
+            tls,
             state,
             stop: None,
             task: None,
@@ -85,21 +111,36 @@ impl UpstashEmulator {
         let listener = tokio::net::TcpListener::bind(self.addr).await?;
         self.addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
-        let app = router(self.state.clone());
-        self.task = Some(tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
+        let app = protocol::router(self.state.clone());
+        let stopped = async {
+            let _ = stopped.await;
+        };
+        self.task = Some(match self.tls.clone() {
+            None => tokio::spawn(async move {
+                let _ = axum::serve(listener, app)
+                    .with_graceful_shutdown(stopped)
+                    .await;
+            }),
+            Some(acceptor) => {
+                let listener = tls::TlsListener {
+                    tcp: listener,
+                    acceptor,
+                };
+                tokio::spawn(async move {
+                    let _ = axum::serve(listener, app)
+                        .with_graceful_shutdown(stopped)
+                        .await;
                 })
-                .await;
-        }));
+            }
+        });
         self.stop = Some(stop);
         Ok(())
     }
 
-    /// `http://127.0.0.1:<port>`.
+    /// `http://127.0.0.1:<port>`, or `https://…` when serving TLS.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -138,143 +179,5 @@ impl Drop for UpstashEmulator {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-    }
-}
-
-/// The emulator's routes over `state`.
-fn router(state: Arc<Emulator>) -> Router {
-    Router::new()
-        .route(
-            "/",
-            post(single).get(|| async { "Welcome to the folio Upstash emulator" }),
-        )
-        .route("/pipeline", post(pipeline))
-        .route("/multi-exec", post(multi_exec))
-        .with_state(state)
-}
-
-async fn single(State(s): State<Arc<Emulator>>, headers: HeaderMap, body: Bytes) -> Response {
-    handle(&s, &headers, &body, Shape::Single).await
-}
-
-async fn pipeline(State(s): State<Arc<Emulator>>, headers: HeaderMap, body: Bytes) -> Response {
-    handle(&s, &headers, &body, Shape::Pipeline).await
-}
-
-async fn multi_exec(State(s): State<Arc<Emulator>>, headers: HeaderMap, body: Bytes) -> Response {
-    handle(&s, &headers, &body, Shape::MultiExec).await
-}
-
-#[derive(Clone, Copy, PartialEq)]
-enum Shape {
-    Single,
-    Pipeline,
-    MultiExec,
-}
-
-fn error(status: StatusCode, message: &str) -> Response {
-    (status, axum::Json(json!({ "error": message }))).into_response()
-}
-
-async fn handle(s: &Emulator, headers: &HeaderMap, body: &[u8], shape: Shape) -> Response {
-    if headers.get(header::CONTENT_TYPE).map(|v| v.as_bytes()) != Some(b"application/json") {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "Invalid content type. Expected application/json.",
-        );
-    }
-    let expected = format!("Bearer {}", s.token);
-    if headers.get(header::AUTHORIZATION).map(|v| v.as_bytes()) != Some(expected.as_bytes()) {
-        return (StatusCode::UNAUTHORIZED, "Invalid token").into_response();
-    }
-    if let Some(seen) = headers
-        .get("upstash-sync-token")
-        .and_then(|v| v.to_str().ok())
-        && let Ok(mut list) = s.seen_sync.lock()
-    {
-        list.push(seen.to_owned());
-    }
-    let base64 = headers.get("upstash-encoding").map(|v| v.as_bytes()) == Some(b"base64");
-    let Ok(json) = serde_json::from_slice::<Value>(body) else {
-        return error(StatusCode::BAD_REQUEST, "the body is not JSON");
-    };
-    let cmds = match shape {
-        Shape::Single => command(&json).map(|c| vec![c]),
-        Shape::Pipeline | Shape::MultiExec => json
-            .as_array()
-            .filter(|a| !a.is_empty())
-            .and_then(|a| a.iter().map(command).collect()),
-    };
-    let Some(cmds) = cmds else {
-        return error(StatusCode::BAD_REQUEST, "the body is not a command array");
-    };
-    let outcome = s.kv.pipeline(&cmds, shape == Shape::MultiExec).await;
-    let sync = format!("emu-{}", s.next_sync.fetch_add(1, Ordering::Relaxed));
-    let mut response = match outcome {
-        Err(KvError::Server(m)) => error(StatusCode::BAD_REQUEST, &m),
-        Err(_) => (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "An error occurred internally",
-        )
-            .into_response(),
-        Ok(mut replies) if shape == Shape::Single => match replies.pop() {
-            Some(Ok(reply)) => {
-                axum::Json(json!({ "result": encode(reply, base64) })).into_response()
-            }
-            Some(Err(e)) => error(StatusCode::BAD_REQUEST, &message(e)),
-            None => error(StatusCode::INTERNAL_SERVER_ERROR, "no reply"),
-        },
-        Ok(replies) => {
-            let entries: Vec<Value> = replies
-                .into_iter()
-                .map(|r| match r {
-                    Ok(reply) => json!({ "result": encode(reply, base64) }),
-                    Err(e) => json!({ "error": message(e) }),
-                })
-                .collect();
-            axum::Json(Value::Array(entries)).into_response()
-        }
-    };
-    if let Ok(value) = http::HeaderValue::from_str(&sync) {
-        response.headers_mut().insert("upstash-sync-token", value);
-    }
-    response
-}
-
-fn message(e: KvError) -> String {
-    match e {
-        KvError::Server(m) | KvError::Protocol(m) => m,
-        other => other.to_string(),
-    }
-}
-
-fn command(value: &Value) -> Option<Cmd> {
-    let words = value.as_array().filter(|a| !a.is_empty())?;
-    let mut args = Vec::with_capacity(words.len());
-    for word in words {
-        args.push(match word {
-            Value::String(s) => s.clone().into_bytes(),
-            Value::Number(n) => n.to_string().into_bytes(),
-            Value::Bool(b) => b.to_string().into_bytes(),
-            _ => return None,
-        });
-    }
-    Some(Cmd { args })
-}
-
-fn encode(reply: Reply, base64: bool) -> Value {
-    let text = |bytes: Vec<u8>| {
-        if base64 {
-            Value::String(base64::engine::general_purpose::STANDARD.encode(bytes))
-        } else {
-            Value::String(String::from_utf8_lossy(&bytes).into_owned())
-        }
-    };
-    match reply {
-        Reply::Nil => Value::Null,
-        Reply::Int(i) => Value::from(i),
-        Reply::Bytes(b) => text(b),
-        Reply::Status(s) => text(s.into_bytes()),
-        Reply::Array(items) => Value::Array(items.into_iter().map(|r| encode(r, base64)).collect()),
     }
 }

@@ -1,10 +1,13 @@
 //! The contract every transport keeps. Each function takes a fixture over one
 //! transport; `main.rs` runs each against all three. What is built on the
-//! seam (counters, cache-aside, the limiter) is in `contract/built_on.rs`.
+//! seam (counters, cache-aside, the limiter) is in `contract/built_on.rs`,
+//! the limiter under clock skew in `contract/skew.rs`.
 
 mod built_on;
+mod skew;
 
 pub use built_on::*;
+pub use skew::*;
 
 use std::time::Duration;
 

@@ -8,6 +8,7 @@ mod cache;
 mod contract;
 mod degraded;
 mod limiter;
+mod scripts;
 mod support;
 mod trust;
 mod upstash;
@@ -55,4 +56,6 @@ for_every_transport!(
     values_over_the_size_cap_are_served_but_not_stored,
     exactly_the_limit_is_allowed_across_two_instances_under_concurrency,
     a_refused_caller_is_refused_in_process_until_its_retry_moment,
+    a_clock_running_ahead_gains_at_most_the_skew_in_requests,
+    a_clock_far_ahead_costs_a_caller_at_most_one_period,
 );

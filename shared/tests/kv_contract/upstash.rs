@@ -117,3 +117,56 @@ async fn switching_a_function_to_the_rest_variables_needs_no_other_change() {
         Decision::Limited(_)
     ));
 }
+
+#[tokio::test]
+async fn the_emulator_refuses_a_script_touching_a_key_it_did_not_declare() {
+    let emulator = UpstashEmulator::start(&redis_url(), REST_TOKEN)
+        .await
+        .expect("emulator");
+    let prefix = shared::testing::TestPrefix::new();
+    let key = format!("{}declared", prefix.prefix);
+    let client = reqwest::Client::new();
+    let send = |command: serde_json::Value| {
+        client
+            .post(emulator.url())
+            .header("authorization", format!("Bearer {REST_TOKEN}"))
+            .header("content-type", "application/json")
+            .json(&command)
+            .send()
+    };
+    let declared = send(serde_json::json!([
+        "EVAL",
+        "return redis.call('SET', KEYS[1], ARGV[1])",
+        "1",
+        key,
+        "v"
+    ]))
+    .await
+    .expect("send");
+    assert_eq!(declared.status(), 200);
+    // The same key passed in ARGV: what Upstash refuses under allow-key-locking.
+    let undeclared = send(serde_json::json!([
+        "EVAL",
+        "return redis.call('GET', ARGV[1])",
+        "0",
+        key
+    ]))
+    .await
+    .expect("send");
+    assert_eq!(undeclared.status(), 400);
+    let body: serde_json::Value = undeclared.json().await.expect("json");
+    let message = body["error"].as_str().expect("an error");
+    assert!(message.contains("did not pass in KEYS"), "{message}");
+    // A database-wide command inside a script is refused as well.
+    let wide = send(serde_json::json!([
+        "EVAL",
+        "return redis.call('KEYS', '*')",
+        "0"
+    ]))
+    .await
+    .expect("send");
+    assert_eq!(wide.status(), 400);
+    // Plain commands and pipelines are not affected.
+    let plain = send(serde_json::json!(["GET", key])).await.expect("send");
+    assert_eq!(plain.status(), 200);
+}

@@ -6,6 +6,10 @@
 //! sent as `EVAL` of a small script that base64-decodes the marked arguments
 //! inside Redis and runs the original command: binary values survive writes
 //! too, at the cost of one script run (cache values are JSON and never need it).
+//! The command's keys go in `KEYS`, never in `ARGV`: Upstash refuses a script
+//! that touches undeclared keys under `allow-key-locking`, and so does a
+//! cluster when they hash elsewhere. Only commands whose key positions are
+//! known here can be wrapped; any other with a binary argument is refused.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -13,9 +17,10 @@ use serde_json::Value;
 
 use super::super::{Cmd, KvError, Reply};
 
-/// Decodes the marked arguments (ARGV[1] is a string of `0`/`1` flags, one per
-/// remaining argument) and runs them as one command.
-const BINARY_ARGS_SCRIPT: &str = r"
+/// Rebuilds one command from `KEYS` and `ARGV` and runs it. ARGV[1] is the
+/// plan, one letter per word of the command: `k` the next key (from `KEYS`),
+/// `b` the next argument base64-decoded, `s` the next argument as it is.
+pub(crate) const BINARY_ARGS_SCRIPT: &str = r"
 local digits = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
 local value = {}
 for i = 1, 64 do value[digits:byte(i)] = i - 1 end
@@ -32,15 +37,23 @@ local function decode(s)
   end
   return table.concat(out)
 end
-local flags, args = ARGV[1], {}
-for i = 2, #ARGV do
-  if flags:byte(i - 1) == 49 then args[i - 1] = decode(ARGV[i]) else args[i - 1] = ARGV[i] end
+local plan, words, key, arg = ARGV[1], {}, 0, 1
+for i = 1, #plan do
+  local kind = plan:byte(i)
+  if kind == 107 then
+    key = key + 1
+    words[i] = KEYS[key]
+  else
+    arg = arg + 1
+    if kind == 98 then words[i] = decode(ARGV[arg]) else words[i] = ARGV[arg] end
+  end
 end
-return redis.call(unpack(args))
+return redis.call(unpack(words))
 ";
 
-/// The JSON array for one command.
-pub(super) fn encode(cmd: &Cmd) -> Vec<String> {
+/// The JSON array for one command; an error for a binary command whose keys
+/// this module cannot name, or a key that is not UTF-8.
+pub(super) fn encode(cmd: &Cmd) -> Result<Vec<String>, KvError> {
     let mut plain = Vec::with_capacity(cmd.args.len());
     for arg in &cmd.args {
         match std::str::from_utf8(arg) {
@@ -48,20 +61,53 @@ pub(super) fn encode(cmd: &Cmd) -> Vec<String> {
             Err(_) => return encode_binary(cmd),
         }
     }
-    plain
+    Ok(plain)
 }
 
-fn encode_binary(cmd: &Cmd) -> Vec<String> {
-    let mut flags = String::with_capacity(cmd.args.len());
+/// Which words of `cmd` (0 is the name) are keys, for the commands folio may
+/// send with a binary argument; `None` for any other command.
+fn key_positions(cmd: &Cmd) -> Option<Vec<usize>> {
+    let words = cmd.args.len();
+    Some(match cmd.name().as_str() {
+        "PUBLISH" | "ECHO" | "PING" => Vec::new(),
+        "DEL" | "UNLINK" | "EXISTS" | "MGET" | "TOUCH" => (1..words).collect(),
+        "MSET" | "MSETNX" => (1..words).step_by(2).collect(),
+        "SET" | "SETNX" | "SETEX" | "PSETEX" | "GETSET" | "APPEND" | "SETRANGE" | "HSET"
+        | "HSETNX" | "HMSET" | "HGET" | "HMGET" | "HDEL" | "HEXISTS" | "LPUSH" | "RPUSH"
+        | "LREM" | "SADD" | "SREM" | "SISMEMBER" | "ZADD" | "ZREM" | "ZSCORE" | "XADD" => {
+            vec![1]
+        }
+        _ => return None,
+    })
+}
+
+fn encode_binary(cmd: &Cmd) -> Result<Vec<String>, KvError> {
+    let name = cmd.name();
+    let positions = key_positions(cmd).ok_or_else(|| {
+        KvError::Protocol(format!(
+            "{name} with a binary argument cannot be sent over REST"
+        ))
+    })?;
+    let mut plan = String::with_capacity(cmd.args.len());
+    let mut keys = Vec::new();
     let mut args = Vec::with_capacity(cmd.args.len());
-    for arg in &cmd.args {
+    for (i, arg) in cmd.args.iter().enumerate() {
         match std::str::from_utf8(arg) {
+            Ok(s) if positions.contains(&i) => {
+                plan.push('k');
+                keys.push(s.to_owned());
+            }
+            Err(_) if positions.contains(&i) => {
+                return Err(KvError::Protocol(format!(
+                    "{name} with a key that is not UTF-8 cannot be sent over REST"
+                )));
+            }
             Ok(s) => {
-                flags.push('0');
+                plan.push('s');
                 args.push(s.to_owned());
             }
             Err(_) => {
-                flags.push('1');
+                plan.push('b');
                 args.push(B64.encode(arg));
             }
         }
@@ -69,11 +115,12 @@ fn encode_binary(cmd: &Cmd) -> Vec<String> {
     let mut out = vec![
         "EVAL".to_owned(),
         BINARY_ARGS_SCRIPT.to_owned(),
-        "0".to_owned(),
-        flags,
+        keys.len().to_string(),
     ];
+    out.extend(keys);
+    out.push(plan);
     out.extend(args);
-    out
+    Ok(out)
 }
 
 /// One `{"result": …}` / `{"error": …}` object.
@@ -177,11 +224,32 @@ mod tests {
     #[test]
     fn only_binary_commands_are_wrapped_and_only_their_binary_arguments_encoded() {
         let text = Cmd::new("SET").arg("k").arg("v");
-        assert_eq!(encode(&text), vec!["SET", "k", "v"]);
+        assert_eq!(
+            encode(&text),
+            Ok(vec!["SET".into(), "k".into(), "v".into()])
+        );
         let binary = Cmd::new("SET").arg("k").arg([0xff_u8, 0]);
-        let wire = encode(&binary);
+        let wire = encode(&binary).expect("wrapped");
         assert_eq!(wire[0], "EVAL");
-        assert_eq!(&wire[2..], ["0", "001", "SET", "k", "/wA="]);
+        assert_eq!(&wire[2..], ["1", "k", "skb", "SET", "/wA="]);
+    }
+
+    #[test]
+    fn every_key_of_a_wrapped_command_is_declared_in_keys() {
+        let mset = Cmd::new("MSET").arg("a").arg([0xff_u8]).arg("b").arg("v");
+        let wire = encode(&mset).expect("wrapped");
+        assert_eq!(&wire[2..], ["2", "a", "b", "skbks", "MSET", "/w==", "v"]);
+        let publish = Cmd::new("PUBLISH").arg("chan").arg([0xfe_u8]);
+        let wire = encode(&publish).expect("wrapped");
+        assert_eq!(&wire[2..], ["0", "ssb", "PUBLISH", "chan", "/g=="]);
+    }
+
+    #[test]
+    fn a_binary_command_with_unknown_keys_or_a_binary_key_is_refused() {
+        let unknown = Cmd::new("LINSERT").arg("k").arg([0xff_u8]);
+        assert!(matches!(encode(&unknown), Err(KvError::Protocol(m)) if m.contains("LINSERT")));
+        let binary_key = Cmd::new("SET").arg([0xff_u8]).arg("v");
+        assert!(matches!(encode(&binary_key), Err(KvError::Protocol(_))));
     }
 
     #[test]
