@@ -1,6 +1,7 @@
 //! End-to-end tests: the real binaries, started as processes, over HTTP (and
 //! over the Lambda Runtime API), against the real Postgres and Redis.
 
+mod cargo_lambda;
 mod compose;
 mod lambda;
 mod lifecycle;

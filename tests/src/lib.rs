@@ -1,6 +1,7 @@
 //! Support for the end-to-end tests: find and run the real binaries, wait for
 //! them to listen, and stand in for the AWS Lambda Runtime API.
 
+pub mod cargo_lambda;
 pub mod lambda_fake;
 
 use std::net::TcpListener;
