@@ -143,7 +143,9 @@ async fn the_functions_serve_function_urls_and_a_scheduled_tick_runs_ocr_under_c
     let status_url = job["status_url"].as_str().expect("status url").to_owned();
 
     let started = Instant::now();
-    let answer = worker.emulator.invoke(&serde_json::from_str(SCHEDULED).expect("event"));
+    let answer = worker
+        .emulator
+        .invoke(&serde_json::from_str(SCHEDULED).expect("event"));
     let summary: Value = serde_json::from_str(answer.trim())
         .unwrap_or_else(|e| panic!("{e}: {answer}; {}", worker.logs()));
     assert_eq!(

@@ -4,6 +4,7 @@
 mod cargo_lambda;
 mod compose;
 mod lambda;
+mod lambda_events;
 mod lifecycle;
 mod migrate;
 

@@ -110,7 +110,9 @@ impl Emulator {
     /// Sends `event` with `cargo lambda invoke --data-file` and returns what
     /// it printed (the function's answer).
     pub fn invoke(&self, event: &serde_json::Value) -> String {
-        let file = self.dir.join(format!("event-{}.json", uuid::Uuid::new_v4()));
+        let file = self
+            .dir
+            .join(format!("event-{}.json", uuid::Uuid::new_v4()));
         std::fs::write(&file, event.to_string()).expect("event file");
         let out = Command::new("cargo")
             .args(["lambda", "invoke", "-A", "127.0.0.1", "-P"])
