@@ -7,6 +7,7 @@ mod lambda;
 mod lambda_events;
 mod lifecycle;
 mod migrate;
+mod packaging;
 
 use shared::testing::{TestDb, TestPrefix, test_vars};
 

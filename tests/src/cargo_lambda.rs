@@ -5,9 +5,7 @@
 //! emulator per function: each serves the function named `_`.
 //!
 //! `cargo lambda` comes from PyPI (`pip install cargo-lambda`;
-//! `scripts/install-deps.sh` installs it). When it is absent the tests skip
-//! with a loud message, unless `FOLIO_REQUIRE_CARGO_LAMBDA=1` (set by
-//! `scripts/test.sh`, so CI never skips) or `CI` is set: then they fail.
+//! `scripts/install-deps.sh` installs it); absent, see `tools::available`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -15,28 +13,14 @@ use std::time::{Duration, Instant};
 
 use crate::free_port;
 
-/// Whether `cargo lambda` can run here; `false` (after saying so loudly)
-/// means skip, and a required but missing tool panics.
+/// Whether `cargo lambda` runs here (see `tools::available`).
 pub fn available(test: &str) -> bool {
-    let ok = Command::new("cargo")
-        .args(["lambda", "watch", "--help"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if ok {
-        return true;
-    }
-    let required = std::env::var_os("FOLIO_REQUIRE_CARGO_LAMBDA").is_some_and(|v| v == "1")
-        || std::env::var_os("CI").is_some();
-    assert!(
-        !required,
-        "cargo-lambda is required here but `cargo lambda` does not run: pip install cargo-lambda (scripts/install-deps.sh does)"
-    );
-    eprintln!(
-        "\n!!!!!!!!\n!!! SKIPPED {test}: cargo-lambda is not installed (pip install cargo-lambda)\n!!!!!!!!\n"
-    );
-    false
+    crate::tools::available(
+        "cargo",
+        &["lambda", "watch", "--help"],
+        "pip install cargo-lambda",
+        test,
+    )
 }
 
 /// A running emulator, stopped (and its folder removed) when dropped.
@@ -145,6 +129,55 @@ impl Drop for Emulator {
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// What `cargo lambda build --output-format zip --lambda-dir DIR` emits for
+/// binaries named `bins`, built from a dummy crate (a second or two, not a
+/// release build of folio): the files under DIR, relative to it, sorted.
+pub fn emitted_zips(bins: &[&str]) -> Vec<String> {
+    let dir = std::env::temp_dir().join(format!(
+        "folio-cargo-lambda-build-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    write_dummy_crate(&dir);
+    for bin in bins {
+        let path = dir.join("src/bin").join(format!("{bin}.rs"));
+        std::fs::create_dir_all(path.parent().expect("bin dir")).expect("bin dir");
+        std::fs::write(path, "fn main() {}\n").expect("bin source");
+    }
+    let lambda_dir = dir.join("lambda");
+    let mut command = Command::new("cargo");
+    command
+        .args(["lambda", "build", "--compiler", "cargo", "--output-format", "zip"])
+        .arg("--lambda-dir")
+        .arg(&lambda_dir)
+        .current_dir(&dir)
+        .env("CARGO_TARGET_DIR", dir.join("target"))
+        .stdin(Stdio::null());
+    for bin in bins {
+        command.args(["--bin", bin]);
+    }
+    let out = command.output().expect("run cargo lambda build");
+    assert!(
+        out.status.success(),
+        "cargo lambda build failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut files = Vec::new();
+    let mut pending = vec![lambda_dir.clone()];
+    while let Some(d) = pending.pop() {
+        for entry in std::fs::read_dir(&d).expect("read lambda dir").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if let Ok(rel) = path.strip_prefix(&lambda_dir) {
+                files.push(rel.to_string_lossy().into_owned());
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    files.sort();
+    files
 }
 
 fn write_dummy_crate(dir: &Path) {

@@ -3,6 +3,7 @@
 
 pub mod cargo_lambda;
 pub mod lambda_fake;
+pub mod tools;
 
 use std::net::TcpListener;
 use std::path::PathBuf;
