@@ -8,6 +8,7 @@ mod lambda_events;
 mod lifecycle;
 mod migrate;
 mod packaging;
+mod shutdown;
 
 use shared::testing::{TestDb, TestPrefix, test_vars};
 

@@ -11,12 +11,19 @@ use folio_e2e::{cargo_lambda, tools};
 const FUNCTIONS: [&str; 4] = ["health", "ocr", "quiz", "worker-tick"];
 
 fn repo_file(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(rel)
 }
 
 #[test]
 fn the_sam_template_passes_cfn_lint() {
-    if !tools::available("cfn-lint", &["--version"], "pip install cfn-lint", "cfn-lint") {
+    if !tools::available(
+        "cfn-lint",
+        &["--version"],
+        "pip install cfn-lint",
+        "cfn-lint",
+    ) {
         return;
     }
     let out = Command::new("cfn-lint")
@@ -41,9 +48,7 @@ fn the_template_deploys_exactly_the_zips_cargo_lambda_build_emits() {
         .filter_map(|l| l.trim().strip_prefix("CodeUri:"))
         .map(str::trim)
         .collect();
-    let functions = template
-        .matches("Type: AWS::Serverless::Function")
-        .count();
+    let functions = template.matches("Type: AWS::Serverless::Function").count();
     assert_eq!(uris.len(), functions, "one CodeUri per function: {uris:?}");
     let mut deployed: Vec<&str> = uris
         .iter()

@@ -148,7 +148,14 @@ pub fn emitted_zips(bins: &[&str]) -> Vec<String> {
     let lambda_dir = dir.join("lambda");
     let mut command = Command::new("cargo");
     command
-        .args(["lambda", "build", "--compiler", "cargo", "--output-format", "zip"])
+        .args([
+            "lambda",
+            "build",
+            "--compiler",
+            "cargo",
+            "--output-format",
+            "zip",
+        ])
         .arg("--lambda-dir")
         .arg(&lambda_dir)
         .current_dir(&dir)

@@ -24,6 +24,8 @@ pub fn available(program: &str, args: &[&str], install: &str, test: &str) -> boo
         "`{program} {}` does not run, and tools are required here: {install} (scripts/install-deps.sh does)",
         args.join(" ")
     );
-    eprintln!("\n!!!!!!!!\n!!! SKIPPED {test}: `{program}` is not installed ({install})\n!!!!!!!!\n");
+    eprintln!(
+        "\n!!!!!!!!\n!!! SKIPPED {test}: `{program}` is not installed ({install})\n!!!!!!!!\n"
+    );
     false
 }
