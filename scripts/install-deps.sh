@@ -58,6 +58,17 @@ if ! command -v cargo >/dev/null; then
   fi
 fi
 
+# Python tools the tests drive: cargo-lambda (Lambda emulator, zip builds) and cfn-lint
+# (the SAM template). Prebuilt wheels from PyPI; --user puts them in ~/.local/bin.
+py_tools=()
+command -v cargo-lambda >/dev/null || py_tools+=("cargo-lambda==1.9.2")
+command -v cfn-lint >/dev/null || py_tools+=("cfn-lint==1.51.0")
+if ((${#py_tools[@]})); then
+  echo "install-deps: pip installing ${py_tools[*]}" >&2
+  python3 -m pip install --user --quiet "${py_tools[@]}" >&2 ||
+    python3 -m pip install --user --quiet --break-system-packages "${py_tools[@]}" >&2
+fi
+
 # libpdfium.so: system-wide as root (found by the loader with no variable),
 # else under ~/.local/lib (export PDFIUM_LIB_PATH there; scripts/dev.sh does).
 if [[ $(id -u) == 0 ]]; then

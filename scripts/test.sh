@@ -16,6 +16,9 @@ cd "$ROOT"
 
 bash scripts/install-deps.sh
 [[ -d $HOME/.cargo/bin ]] && export PATH=$HOME/.cargo/bin:$PATH
+# pip --user tools (cargo-lambda, cfn-lint); install-deps.sh installed them, so the
+# tests that drive them must not skip.
+export PATH=$PATH:$HOME/.local/bin FOLIO_REQUIRE_TOOLS=1
 eval "$(FOLIO_POOLER=1 bash scripts/services.sh)"
 
 export TEST_DATABASE_URL=$DATABASE_URL

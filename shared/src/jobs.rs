@@ -30,7 +30,7 @@ pub use handler::{JobContext, JobError, JobHandler, Registry};
 pub use maintenance::{QueueStats, Rescued, purge, queue_stats, rescue};
 pub use notify::{JobEvent, publish_events};
 pub use queue::{Claim, ClaimedJob, claim, count_due, job_status};
-pub use runner::{Shutdown, TickSummary, Worker};
+pub use runner::{Shutdown, TickSummary, Worker, budget};
 
 /// A job's status, as stored and as the API shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

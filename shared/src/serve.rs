@@ -3,6 +3,7 @@
 //! `AWS_LAMBDA_RUNTIME_API` is set and as a plain HTTP server otherwise.
 
 mod middleware;
+mod stage;
 
 use std::future::IntoFuture;
 use std::net::SocketAddr;
@@ -50,7 +51,8 @@ pub fn on_lambda() -> bool {
 }
 
 /// Serves `app` until the platform stops it: under Lambda, hands it to
-/// `lambda_http`; otherwise binds `0.0.0.0:$PORT` and, on SIGTERM or SIGINT,
+/// `lambda_http` (API Gateway's stage taken off the path first, see
+/// `stage`); otherwise binds `0.0.0.0:$PORT` and, on SIGTERM or SIGINT,
 /// stops accepting, lets in-flight requests finish for up to
 /// `config.shutdown_grace`, and returns.
 pub async fn serve(config: &Config, app: Router) -> anyhow::Result<()> {
@@ -60,6 +62,15 @@ pub async fn serve(config: &Config, app: Router) -> anyhow::Result<()> {
             function = config.function.name(),
             "serving through the Lambda runtime API"
         );
+        // Read once here: lambda_http leaves the stage out itself when it is set.
+        let app = if std::env::var_os("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH").is_some() {
+            app
+        } else {
+            // The rewrite runs before `app` routes: `app` is the fallback.
+            Router::new()
+                .fallback_service(app)
+                .layer(axum::middleware::from_fn(stage::strip_stage))
+        };
         return lambda_http::run(app)
             .await
             .map_err(|e| anyhow::anyhow!("lambda runtime failed: {e}"));

@@ -1,11 +1,15 @@
 //! End-to-end tests: the real binaries, started as processes, over HTTP (and
 //! over the Lambda Runtime API), against the real Postgres and Redis.
 
+mod cargo_lambda;
 mod compose;
 mod lambda;
+mod lambda_events;
 mod lifecycle;
 mod migrate;
+mod packaging;
 mod pooler;
+mod shutdown;
 mod transport;
 
 use shared::testing::{TestDb, TestPrefix, test_vars};

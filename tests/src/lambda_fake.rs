@@ -212,3 +212,73 @@ pub fn http_api_event(method: &str, path: &str, headers: Value, body: Option<&st
         "isBase64Encoded": false
     })
 }
+
+/// An API Gateway REST API (payload 1.0) event for `method path` (`path`
+/// may carry a `?query`), proxied at `/{proxy+}` of the stage `stage`, the
+/// way a REST API forwards it: the stage is not in `path`.
+pub fn rest_api_event(
+    method: &str,
+    stage: &str,
+    path: &str,
+    headers: Value,
+    body: Option<&str>,
+) -> Value {
+    let (path, query) = path.split_once('?').unwrap_or((path, ""));
+    let single: serde_json::Map<String, Value> = query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (k.to_owned(), Value::String(v.to_owned())))
+        .collect();
+    let multi: serde_json::Map<String, Value> = single
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::json!([v])))
+        .collect();
+    let multi_headers: serde_json::Map<String, Value> = headers
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), serde_json::json!([v])))
+        .collect();
+    serde_json::json!({
+        "resource": "/{proxy+}",
+        "path": path,
+        "httpMethod": method,
+        "headers": headers,
+        "multiValueHeaders": multi_headers,
+        "queryStringParameters": if single.is_empty() { Value::Null } else { Value::Object(single) },
+        "multiValueQueryStringParameters": if multi.is_empty() { Value::Null } else { Value::Object(multi) },
+        "pathParameters": {"proxy": path.trim_start_matches('/')},
+        "stageVariables": null,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "restapi",
+            "resourceId": "res1",
+            "resourcePath": "/{proxy+}",
+            "httpMethod": method,
+            "path": format!("/{stage}{path}"),
+            "protocol": "HTTP/1.1",
+            "stage": stage,
+            "requestId": "rest-request",
+            "requestTime": "22/Nov/2026:00:00:00 +0000",
+            "requestTimeEpoch": 1_795_000_000_000_i64,
+            "identity": {"sourceIp": "203.0.113.8", "userAgent": "folio-e2e"}
+        },
+        "body": body,
+        "isBase64Encoded": false
+    })
+}
+
+/// An Application Load Balancer event (single-value headers) for `method path`.
+pub fn alb_event(method: &str, path: &str, headers: Value, body: Option<&str>) -> Value {
+    serde_json::json!({
+        "requestContext": {
+            "elb": {"targetGroupArn": "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/folio/0123456789abcdef"}
+        },
+        "httpMethod": method,
+        "path": path,
+        "queryStringParameters": {},
+        "headers": headers,
+        "body": body.unwrap_or_default(),
+        "isBase64Encoded": false
+    })
+}

@@ -1,7 +1,9 @@
 //! Support for the end-to-end tests: find and run the real binaries, wait for
 //! them to listen, and stand in for the AWS Lambda Runtime API.
 
+pub mod cargo_lambda;
 pub mod lambda_fake;
+pub mod tools;
 
 use std::net::TcpListener;
 use std::path::PathBuf;

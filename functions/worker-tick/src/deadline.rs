@@ -6,10 +6,17 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use axum::http::HeaderMap;
 use tokio::time::Instant;
 
-/// A caller may say how long it will wait, in milliseconds (Cloud Scheduler
-/// sends no deadline of its own: set this header on the Scheduler job to its
-/// attempt deadline).
+/// A caller may say how long it will wait for the answer: a duration in
+/// milliseconds from when the request arrives (not a point in time, so a
+/// fixed header on a Cloud Scheduler job can carry its attempt deadline).
 pub const CALLER_DEADLINE_HEADER: &str = "x-folio-deadline-ms";
+
+/// Lambda gives the invocation deadline in ms since the Unix epoch; the
+/// cargo-lambda emulator sends a bare duration (`600000`). No real deadline
+/// lies before September 2001 (10^12 ms), so a smaller value is read as
+/// milliseconds from now instead of as a deadline long past, which would
+/// leave the tick no time at all.
+const EPOCH_MS_FLOOR: u64 = 1_000_000_000_000;
 
 /// Kept free after a platform deadline (Lambda's) for the answer to leave.
 const PLATFORM_MARGIN: Duration = Duration::from_secs(2);
@@ -23,25 +30,37 @@ pub struct Limits {
     pub budget: Duration,
     /// The HTTP request deadline (`REQUEST_TIMEOUT_SECS`), for HTTP triggers.
     pub request_timeout: Option<Duration>,
-    /// Lambda's invocation deadline, in ms since the Unix epoch.
+    /// Lambda's invocation deadline, in ms since the Unix epoch (or, below
+    /// `EPOCH_MS_FLOOR`, ms from now: what emulators send).
     pub lambda_deadline_ms: Option<u64>,
     /// What the caller said it waits (`x-folio-deadline-ms`).
     pub caller_wait: Option<Duration>,
 }
 
 impl Limits {
-    /// The caller's `x-folio-deadline-ms`, if it is a sane number.
-    pub fn caller_wait_from(headers: &HeaderMap) -> Option<Duration> {
-        let ms: u64 = headers
-            .get(CALLER_DEADLINE_HEADER)?
-            .to_str()
-            .ok()?
-            .trim()
-            .parse()
-            .ok()?;
-        Some(Duration::from_millis(ms.min(24 * 3600 * 1000)))
+    /// The caller's `x-folio-deadline-ms`: `None` when absent; 400 when it
+    /// is not a whole number of milliseconds up to a day (a Unix time, as
+    /// an older version of the docs said, is refused rather than read as a
+    /// wait of decades).
+    pub fn caller_wait_from(headers: &HeaderMap) -> Result<Option<Duration>, shared::Error> {
+        let Some(raw) = headers.get(CALLER_DEADLINE_HEADER) else {
+            return Ok(None);
+        };
+        raw.to_str()
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .filter(|ms| *ms <= MAX_CALLER_WAIT_MS)
+            .map(|ms| Some(Duration::from_millis(ms)))
+            .ok_or_else(|| {
+                shared::Error::BadRequest(format!(
+                    "{CALLER_DEADLINE_HEADER} is how long the caller waits, in milliseconds (at most {MAX_CALLER_WAIT_MS}), not a point in time"
+                ))
+            })
     }
 }
+
+/// The longest wait `x-folio-deadline-ms` may give: a day.
+const MAX_CALLER_WAIT_MS: u64 = 24 * 3600 * 1000;
 
 /// The longest an HTTP-triggered tick can run: the budget, inside the
 /// request deadline the shared middleware enforces.
@@ -73,7 +92,11 @@ fn remaining(limits: Limits, wall_now: SystemTime) -> Duration {
         let now_ms = wall_now
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64);
-        let until = Duration::from_millis(deadline_ms.saturating_sub(now_ms));
+        let until = if deadline_ms < EPOCH_MS_FLOOR {
+            Duration::from_millis(deadline_ms)
+        } else {
+            Duration::from_millis(deadline_ms.saturating_sub(now_ms))
+        };
         left = left.min(until.saturating_sub(PLATFORM_MARGIN));
     }
     left
@@ -120,15 +143,37 @@ mod tests {
     }
 
     #[test]
-    fn the_caller_deadline_header_is_read_only_when_it_is_a_number() {
+    fn an_emulators_relative_lambda_deadline_is_read_as_time_from_now() {
+        // cargo-lambda's Runtime API sends `lambda-runtime-deadline-ms: 600000`.
+        let relative = Limits {
+            budget: Duration::from_secs(50),
+            lambda_deadline_ms: Some(600_000),
+            ..Limits::default()
+        };
+        assert_eq!(
+            remaining(relative, SystemTime::now()),
+            Duration::from_secs(50)
+        );
+        let short = Limits {
+            lambda_deadline_ms: Some(12_000),
+            ..relative
+        };
+        assert_eq!(remaining(short, SystemTime::now()), Duration::from_secs(10));
+    }
+
+    #[test]
+    fn the_caller_deadline_header_is_a_wait_in_milliseconds_and_nothing_else() {
         let mut h = HeaderMap::new();
-        assert_eq!(Limits::caller_wait_from(&h), None);
+        assert_eq!(Limits::caller_wait_from(&h).ok(), Some(None));
         h.insert(CALLER_DEADLINE_HEADER, "1500".parse().expect("value"));
         assert_eq!(
-            Limits::caller_wait_from(&h),
-            Some(Duration::from_millis(1500))
+            Limits::caller_wait_from(&h).ok(),
+            Some(Some(Duration::from_millis(1500)))
         );
-        h.insert(CALLER_DEADLINE_HEADER, "soon".parse().expect("value"));
-        assert_eq!(Limits::caller_wait_from(&h), None);
+        for bad in ["soon", "-5", "1.5", "1796250366001"] {
+            h.insert(CALLER_DEADLINE_HEADER, bad.parse().expect("value"));
+            let e = Limits::caller_wait_from(&h).expect_err(bad);
+            assert_eq!(e.status(), axum::http::StatusCode::BAD_REQUEST, "{bad}");
+        }
     }
 }

@@ -5,17 +5,22 @@
 //!   request; an HTTP request to the same path is refused);
 //! - `worker-tick --every 5s` (see `ticker`).
 //!
+//! It also answers `GET /health/worker`: readiness with how each job kind
+//! fits a tick (not `/health/ready`, which the local gateway mounts from
+//! `health`).
+//!
 //! The job kinds this binary runs are listed once, in `registry`.
 
 mod deadline;
 mod events;
+mod ready;
 mod tick;
 pub mod ticker;
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::post;
+use axum::routing::{get, post};
 use shared::AppState;
 use shared::jobs::{NoopJob, ProbeJob, Registry, Shutdown, Worker};
 use shared::ocr::job::OcrJob;
@@ -80,7 +85,9 @@ pub fn router_with(state: AppState, options: Options) -> Router {
         worker,
         shutdown: options.shutdown,
     };
-    let mut routes = Router::new().route("/v1/worker/tick", post(tick::post_tick));
+    let mut routes = Router::new()
+        .route("/v1/worker/tick", post(tick::post_tick))
+        .route("/health/worker", get(ready::get_readiness));
     if options.on_lambda {
         routes = routes.route("/events", post(events::post_event));
     }

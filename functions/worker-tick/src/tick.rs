@@ -20,7 +20,7 @@ pub(crate) async fn post_tick(
 ) -> Result<Json<TickSummary>, Error> {
     authorize(&state, &parts.headers)?;
     let limits = Limits {
-        caller_wait: Limits::caller_wait_from(&parts.headers),
+        caller_wait: Limits::caller_wait_from(&parts.headers)?,
         lambda_deadline_ms: parts.lambda_context_ref().map(|c| c.deadline),
         ..Limits::default()
     };

@@ -1,12 +1,13 @@
 //! `worker-tick --every 5s` (compose, the local run): ticks until asked to
-//! stop. A tick that ended with due jobs left (budget spent) is followed at
-//! once by the next; otherwise the next waits `every`. A tick that fails
+//! stop. A tick that ran jobs and ended with due jobs left (budget spent) is
+//! followed at once by the next; otherwise the next waits `every` (a tick
+//! that could start nothing, its kinds too long for it, must not spin). A tick that fails
 //! (Postgres away) is logged and retried on the next beat.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use shared::jobs::{Shutdown, Worker};
+use shared::jobs::{Shutdown, TickSummary, Worker};
 use tokio::time::Instant;
 
 /// Runs ticks until `shutdown` is cancelled. The tick in progress then
@@ -20,7 +21,7 @@ pub async fn run_every(worker: Arc<Worker>, every: Duration, shutdown: Shutdown)
     while !shutdown.is_cancelled() {
         let deadline = Instant::now() + worker.config().tick_budget;
         let again_now = match worker.tick(deadline, &shutdown).await {
-            Ok(summary) => summary.stopped == "budget" && summary.remaining_queued > 0,
+            Ok(summary) => again_at_once(&summary),
             Err(e) => {
                 tracing::warn!(error = %e, "tick failed; trying again on the next beat");
                 false
@@ -34,6 +35,13 @@ pub async fn run_every(worker: Arc<Worker>, every: Duration, shutdown: Shutdown)
         }
     }
     tracing::info!("ticker stopped");
+}
+
+/// Whether the next tick should start at once: this one ran out of budget
+/// with due jobs left, and it made progress (a tick that could claim
+/// nothing, every kind left too long for it, would only spin).
+fn again_at_once(summary: &TickSummary) -> bool {
+    summary.stopped == "budget" && summary.remaining_queued > 0 && summary.claimed > 0
 }
 
 /// Starts the ticker in the background over `state`'s stores with this
@@ -54,4 +62,33 @@ pub fn cancelled_on_signal() -> Shutdown {
         signal.cancel();
     });
     shutdown
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_tick_that_ran_jobs_and_ran_out_of_budget_is_followed_at_once() {
+        let busy = TickSummary {
+            claimed: 10,
+            remaining_queued: 5,
+            stopped: "budget",
+            ..TickSummary::default()
+        };
+        assert!(again_at_once(&busy));
+        let drained = TickSummary {
+            stopped: "drained",
+            remaining_queued: 0,
+            ..busy.clone()
+        };
+        assert!(!again_at_once(&drained));
+        // Jobs queued that this tick could not start (their kind unfit): wait.
+        let stuck = TickSummary {
+            claimed: 0,
+            unfit_kinds: vec!["ocr".into()],
+            ..busy
+        };
+        assert!(!again_at_once(&stuck));
+    }
 }

@@ -31,8 +31,8 @@ pub trait JobHandler: Send + Sync + 'static {
 
     /// The longest one attempt may take. A tick starts a job only when this
     /// much of its budget is left, and cancels the attempt past it. (A
-    /// timeout longer than `WORKER_TICK_BUDGET` could never fit: such a kind's
-    /// attempts are cut to half the budget instead, so that it still runs.)
+    /// timeout longer than the whole tick could never fit: such a kind's
+    /// attempts get what is left of a tick instead; see `jobs::budget`.)
     fn timeout(&self) -> Duration {
         Duration::from_secs(30)
     }
@@ -92,27 +92,6 @@ impl Registry {
 
     pub fn kinds(&self) -> impl Iterator<Item = &str> {
         self.handlers.keys().map(String::as_str)
-    }
-
-    /// The kinds whose attempts fit in `remaining` in a tick of `budget`:
-    /// the only ones worth claiming.
-    pub fn kinds_within(&self, remaining: Duration, budget: Duration) -> Vec<String> {
-        self.handlers
-            .iter()
-            .filter(|(_, h)| attempt_limit(h.as_ref(), budget) <= remaining)
-            .map(|(k, _)| k.clone())
-            .collect()
-    }
-}
-
-/// How long one attempt of `handler` may run in ticks of `budget`: its
-/// timeout, or half the budget when the timeout could never fit in a tick.
-pub(crate) fn attempt_limit(handler: &dyn JobHandler, budget: Duration) -> Duration {
-    let timeout = handler.timeout();
-    if timeout <= budget {
-        timeout
-    } else {
-        budget / 2
     }
 }
 

@@ -2,12 +2,14 @@
 //! an EventBridge schedule, or `worker-tick --every`). Rescue expired leases,
 //! purge, then claim → run → finish in batches until the queue is drained,
 //! the budget is spent, or shutdown is asked for; jobs claimed but not
-//! started go back to the queue.
+//! started go back to the queue. How long each attempt may run: `budget`.
 
+pub mod budget;
 mod outcomes;
 mod run;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -46,6 +48,13 @@ pub struct TickSummary {
     pub reaped: u64,
     /// Claimed but not started (no time left, or shutdown), given back.
     pub released: u64,
+    /// Attempts started with less time than their kind's timeout, because
+    /// the whole tick is shorter than that (see `budget`). One cut off by
+    /// the tick's end is queued again at once, the attempt counted.
+    pub cut: u64,
+    /// Registered kinds for which this tick was too short to start even a
+    /// minimal attempt: their jobs stay queued for a longer tick.
+    pub unfit_kinds: Vec<String>,
     /// Finishing writes refused because the attempt had lost its lease.
     pub fenced: u64,
     pub purged_jobs: u64,
@@ -65,6 +74,9 @@ pub struct Worker {
     config: WorkerConfig,
     shutdown_grace: Duration,
     id: String,
+    /// The span of the last tick, in ms (0 before the first): on Lambda the
+    /// only way to learn how long the platform lets a tick run.
+    last_span_ms: AtomicU64,
 }
 
 impl Worker {
@@ -96,6 +108,7 @@ impl Worker {
             config,
             shutdown_grace,
             id: format!("pid{}-{}", std::process::id(), &short[..8]),
+            last_span_ms: AtomicU64::new(0),
         };
         worker.warn_of_long_kinds();
         worker
@@ -103,7 +116,7 @@ impl Worker {
 
     /// The same worker for ticks that can never run longer than `budget`
     /// (an HTTP tick inside the request timeout, say): kinds are judged
-    /// against it, so a kind too long for it still runs, cut to half of it.
+    /// against it at start and in `fits` until a tick has run.
     pub fn with_tick_budget(mut self, budget: Duration) -> Worker {
         if budget < self.config.tick_budget {
             self.config.tick_budget = budget.max(Duration::from_millis(100));
@@ -113,22 +126,37 @@ impl Worker {
     }
 
     fn warn_of_long_kinds(&self) {
-        let budget = self.config.tick_budget;
-        for kind in self.registry.kinds() {
-            let timeout = self
-                .registry
-                .get(kind)
-                .map(|h| h.timeout())
-                .unwrap_or_default();
-            if timeout > budget {
-                tracing::warn!(
-                    job.kind = kind,
-                    timeout_s = timeout.as_secs_f64(),
-                    budget_s = budget.as_secs_f64(),
-                    "a job kind's timeout is longer than a tick can last: its attempts are cut to half the tick"
-                );
+        let span = self.config.tick_budget;
+        for k in budget::kinds(&self.registry, span) {
+            match k.fit {
+                budget::Fit::Full => {}
+                budget::Fit::Cut => tracing::warn!(
+                    job.kind = k.kind,
+                    timeout_s = k.timeout_s,
+                    tick_s = span.as_secs_f64(),
+                    "a job kind's timeout is longer than a tick can last: its attempts get what is left of a tick (at least half of it) and are retried at once when cut off"
+                ),
+                budget::Fit::Never => tracing::error!(
+                    job.kind = k.kind,
+                    timeout_s = k.timeout_s,
+                    tick_s = span.as_secs_f64(),
+                    "a tick is too short to start this job kind at all: its jobs stay queued"
+                ),
             }
         }
+    }
+
+    /// The span a tick of this worker gets: the last tick's when one has
+    /// run (the platform's deadline shows there), else the configured
+    /// longest; and how every kind fits it.
+    pub fn fits(&self) -> (Duration, Vec<budget::KindFit>) {
+        let last = self.last_span_ms.load(Ordering::Relaxed);
+        let span = if last > 0 {
+            Duration::from_millis(last)
+        } else {
+            self.config.tick_budget
+        };
+        (span, budget::kinds(&self.registry, span))
     }
 
     /// Names this worker in `jobs.locked_by`.
@@ -160,6 +188,9 @@ impl Worker {
         shutdown: &Shutdown,
     ) -> Result<TickSummary, sqlx::Error> {
         let started = Instant::now();
+        let span = deadline.saturating_duration_since(started);
+        self.last_span_ms
+            .store((span.as_millis() as u64).max(1), Ordering::Relaxed);
         let mut summary = TickSummary::default();
         let notices = notify::Notices::start(self.kv.clone());
 
@@ -185,7 +216,13 @@ impl Worker {
             Err(e) => tracing::warn!(error = %e, "purge failed; retrying next tick"),
         }
 
-        let outcome = run::Run::new(self, deadline, shutdown, &mut summary, &notices)
+        let span = deadline.saturating_duration_since(Instant::now());
+        summary.unfit_kinds = budget::kinds(&self.registry, span)
+            .into_iter()
+            .filter(|k| k.fit == budget::Fit::Never)
+            .map(|k| k.kind)
+            .collect();
+        let outcome = run::Run::new(self, deadline, span, shutdown, &mut summary, &notices)
             .drain()
             .await;
         notices.finish(Duration::from_millis(500)).await;
@@ -202,12 +239,20 @@ impl Worker {
             dead = summary.dead,
             reaped = summary.reaped,
             released = summary.released,
+            cut = summary.cut,
             fenced = summary.fenced,
             remaining_queued = summary.remaining_queued,
             elapsed_ms = summary.elapsed_ms,
             stopped = summary.stopped,
             "tick finished"
         );
+        if !summary.unfit_kinds.is_empty() && summary.remaining_queued > 0 {
+            tracing::warn!(
+                kinds = ?summary.unfit_kinds,
+                span_ms = span.as_millis() as u64,
+                "this tick was too short to start some job kinds at all: their jobs wait for a longer tick"
+            );
+        }
         Ok(summary)
     }
 }

@@ -126,6 +126,21 @@ async fn the_caller_deadline_header_shortens_the_tick() {
         "queued",
         "no time for a 1 s job in 0.5 s"
     );
+    assert_eq!(
+        r.json["unfit_kinds"],
+        json!(["noop", "ocr", "probe"]),
+        "{}",
+        r.json
+    );
+
+    // The header is a wait, not a point in time: a Unix time is refused.
+    let unix_time = http::Request::post("/v1/worker/tick")
+        .header("authorization", format!("Bearer {TEST_TICK_TOKEN}"))
+        .header("x-folio-deadline-ms", "1796250366001")
+        .body(Body::empty())
+        .expect("request");
+    app.call(unix_time).await.assert_problem(400, "bad-request");
+    assert_eq!(state_of(&app.db, id).await.0, "queued");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,6 +1,7 @@
 //! Integration tests of the job queue and the `worker-tick` function, against
 //! the real Postgres and Redis on this machine.
 
+mod budget;
 mod crash;
 mod helpers;
 mod housekeeping;

@@ -100,6 +100,7 @@ async fn a_tick_with_one_second_left_starts_nothing_long() {
         .await
         .expect("tick");
     assert_eq!((s.claimed, s.stopped), (0, "budget"));
+    assert_eq!(s.unfit_kinds, ["long", "quick"], "{s:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,7 +2,8 @@
 //! free slot and nothing buffered, runs up to `concurrency` handlers at once
 //! (each in its own task, under its kind's timeout), and writes outcomes in
 //! batches: when `batch_size` are pending, every `FLUSH_EVERY`, alongside
-//! each claim (the two round trips overlap), and at the end.
+//! each claim (the two round trips overlap), and at the end. Which kinds are
+//! claimed and how long each attempt may run: `super::budget`.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
@@ -11,6 +12,7 @@ use serde_json::Value;
 use tokio::task::{JoinError, JoinSet};
 use tokio::time::Instant;
 
+use super::budget;
 use super::outcomes::Pending;
 use super::{Shutdown, TickSummary, Worker};
 use crate::db;
@@ -28,15 +30,23 @@ enum Outcome {
     TimedOut(Duration),
 }
 
+/// A job in hand: its context, and whether its attempt was cut short.
+struct Running {
+    ctx: JobContext,
+    cut: Option<Duration>,
+}
+
 pub(super) struct Run<'a> {
     worker: &'a Worker,
     deadline: Instant,
+    /// The whole tick's length, which decides whether a kind is cut.
+    span: Duration,
     shutdown: &'a Shutdown,
     summary: &'a mut TickSummary,
     notices: &'a Notices,
     buffer: VecDeque<ClaimedJob>,
     tasks: JoinSet<Outcome>,
-    running: HashMap<tokio::task::Id, JobContext>,
+    running: HashMap<tokio::task::Id, Running>,
     unstarted: Vec<ClaimedJob>,
     pending: Pending,
     last_flush: Instant,
@@ -46,6 +56,7 @@ impl<'a> Run<'a> {
     pub(super) fn new(
         worker: &'a Worker,
         deadline: Instant,
+        span: Duration,
         shutdown: &'a Shutdown,
         summary: &'a mut TickSummary,
         notices: &'a Notices,
@@ -53,6 +64,7 @@ impl<'a> Run<'a> {
         Run {
             worker,
             deadline,
+            span,
             shutdown,
             summary,
             notices,
@@ -88,8 +100,7 @@ impl<'a> Run<'a> {
             let wants_jobs = may_claim && self.buffer.is_empty() && self.tasks.len() < concurrency;
             let kinds = if wants_jobs {
                 let remaining = self.deadline.saturating_duration_since(Instant::now());
-                let kinds =
-                    (self.worker.registry).kinds_within(remaining, self.worker.config.tick_budget);
+                let kinds = budget::claimable(&self.worker.registry, self.span, remaining);
                 out_of_time = kinds.is_empty();
                 Some((kinds, remaining)).filter(|(k, _)| !k.is_empty())
             } else {
@@ -208,8 +219,8 @@ impl<'a> Run<'a> {
         Ok(Some(n))
     }
 
-    /// Starts `job` if its kind's timeout still fits before the deadline;
-    /// otherwise keeps it to give back.
+    /// Starts `job` if an attempt of its kind still fits before the
+    /// deadline (`budget::attempt`); otherwise keeps it to give back.
     fn start(&mut self, job: ClaimedJob) {
         let Some(handler) = self.worker.registry.get(&job.kind).cloned() else {
             // Only registered kinds are claimed; this is a bug, not a job error.
@@ -217,11 +228,22 @@ impl<'a> Run<'a> {
             self.unstarted.push(job);
             return;
         };
-        let timeout = attempt_limit(handler.as_ref(), self.worker.config.tick_budget);
         let now = Instant::now();
-        if self.shutdown.is_cancelled() || now + timeout > self.deadline {
+        let remaining = self.deadline.saturating_duration_since(now);
+        let attempt = budget::attempt(handler.timeout(), self.span, remaining);
+        let Some(attempt) = attempt.filter(|_| !self.shutdown.is_cancelled()) else {
             self.unstarted.push(job);
             return;
+        };
+        let timeout = attempt.limit;
+        let cut = attempt.cut.then_some(handler.timeout());
+        if attempt.cut {
+            self.summary.cut += 1;
+            tracing::debug!(
+                job.kind = %job.kind,
+                limit_ms = timeout.as_millis() as u64,
+                "attempt cut to what is left of the tick"
+            );
         }
         // The handler is asked to wrap up a little before it is cut off.
         let wrap_up = now + timeout - (timeout / 10).min(Duration::from_secs(2));
@@ -240,7 +262,7 @@ impl<'a> Run<'a> {
                 Err(_) => Outcome::TimedOut(timeout),
             }
         });
-        self.running.insert(handle.id(), ctx);
+        self.running.insert(handle.id(), Running { ctx, cut });
     }
 
     fn settle(&mut self, joined: Result<(tokio::task::Id, Outcome), JoinError>) {
@@ -248,7 +270,7 @@ impl<'a> Run<'a> {
             Ok((task, outcome)) => (task, Ok(outcome)),
             Err(e) => (e.id(), Err(e)),
         };
-        let Some(ctx) = self.running.remove(&task) else {
+        let Some(Running { ctx, cut }) = self.running.remove(&task) else {
             return;
         };
         if ctx.completed_by_handler() {
@@ -269,7 +291,24 @@ impl<'a> Run<'a> {
             permanent,
             immediate,
         };
+        // A cut attempt that ran to the end of its tick did not go wrong: it
+        // runs again at the next tick (the attempt counts, so a job that
+        // never finishes in what ticks give still ends after max_attempts).
+        let out_of_tick =
+            cut.is_some() && !self.shutdown.is_cancelled() && Instant::now() >= ctx.deadline();
         match outcome {
+            Ok(Outcome::TimedOut(limit)) if out_of_tick => self.pending.failed.push(failure(
+                format!(
+                    "cut off after {:.1} s, all a tick had left of this kind's {:.1} s; retried at the next tick",
+                    limit.as_secs_f64(),
+                    cut.unwrap_or_default().as_secs_f64()
+                ),
+                false,
+                true,
+            )),
+            Ok(Outcome::Error(JobError::Retry(e))) if out_of_tick => {
+                self.pending.failed.push(failure(e, false, true))
+            }
             Ok(Outcome::Done(result)) => self.pending.done.push(Completion {
                 id: ctx.id(),
                 lease_token: ctx.lease_token(),
