@@ -3,10 +3,12 @@
 #   1. installs what is missing (scripts/install-deps.sh),
 #   2. finds or starts Postgres and Redis (scripts/services.sh),
 #   3. checks formatting and lints, builds everything, runs every test
-#      (unit, integration, end-to-end, compose check) with cargo-nextest.
+#      (unit, integration, end-to-end, compose check) with cargo-nextest,
+#   4. builds and smoke-tests the container image (scripts/test-image.sh --if-changed: only
+#      when the image's inputs changed since the last run that passed).
 #
 # Extra arguments go to nextest (e.g. `scripts/test.sh -E 'test(ocr)'`).
-# FOLIO_SKIP_LINT=1 skips fmt and clippy.
+# FOLIO_SKIP_LINT=1 skips fmt and clippy; FOLIO_SKIP_IMAGE=1 skips the image leg.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -40,4 +42,9 @@ fi
 # The end-to-end tests start the real binaries: build them first (cargo builds
 # only the tested package's own binaries for its tests).
 cargo build --workspace --bins --locked
+# The image leg before the tests, so nextest's summary stays the last word. Its stamp is
+# under ~/.cache/folio/image, so an unchanged image costs a hash of its inputs only.
+if [[ ${FOLIO_SKIP_IMAGE:-} != 1 ]]; then
+  bash scripts/test-image.sh --if-changed
+fi
 cargo nextest run --workspace --locked --profile ci "$@"
