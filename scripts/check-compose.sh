@@ -26,8 +26,9 @@ parsers=()
 if [[ -n ${COMPOSE:-} ]]; then
   parsers=("$COMPOSE")
 else
-  command -v docker-compose >/dev/null 2>&1 && docker-compose version --short 2>/dev/null | grep -q '^1\.' \
-    || die "compose v1 (Debian: apt-get install -y docker-compose) is not installed"
+  if ! docker-compose version --short 2>/dev/null | grep -q '^1\.'; then
+    die "compose v1 (Debian: apt-get install -y docker-compose) is not installed"
+  fi
   parsers+=(docker-compose)
   if docker compose version 2>/dev/null | grep -q ' v2\.'; then
     parsers+=("docker compose")
