@@ -261,6 +261,10 @@ pub struct TestApp {
     pub router: Router,
     pub db: Arc<TestDb>,
     pub prefix: Arc<TestPrefix>,
+    /// The test's own SQL: always direct (in the pooled leg `state.db` goes
+    /// through the pooler, where a lone statement outside a transaction is
+    /// not safe), built like `state.db` on the test's runtime.
+    pub sql: PgPool,
 }
 
 impl TestApp {
@@ -276,12 +280,17 @@ impl TestApp {
         let config = Config::from_vars(function, test_vars(&db.url, &prefix.prefix, extra))
             .expect("test configuration");
         let state = AppState::new(config).expect("test state");
+        let sql = PgPoolOptions::new()
+            .max_connections(2)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_lazy_with(admin_options().database(&db.name));
         let router = crate::serve::app(&state.config, routes(state.clone()));
         TestApp {
             state,
             router,
             db,
             prefix,
+            sql,
         }
     }
 

@@ -6,7 +6,7 @@ use super::*;
 
 async fn count(app: &TestApp, sql: &'static str) -> i64 {
     shared::db::query_scalar(sql)
-        .fetch_one(&app.state.db)
+        .fetch_one(&app.sql)
         .await
         .expect("count")
 }
@@ -33,7 +33,7 @@ async fn the_same_bytes_a_second_time_are_answered_from_the_cache() {
     assert_eq!(count(&app, "SELECT count(*) FROM ocr_results").await, 1);
     assert_eq!(count(&app, "SELECT count(*) FROM documents").await, 2);
     let key: String = shared::db::query_scalar("SELECT result_key FROM ocr_results")
-        .fetch_one(&app.state.db)
+        .fetch_one(&app.sql)
         .await
         .expect("key");
     let cached = app
@@ -52,7 +52,7 @@ async fn postgres_answers_when_redis_has_lost_the_result_and_refills_it() {
     let first = post_raw(&app, "", Some(&token), pdf.clone(), "application/pdf").await;
     assert_eq!(first.status, 200);
     let key: String = shared::db::query_scalar("SELECT result_key FROM ocr_results")
-        .fetch_one(&app.state.db)
+        .fetch_one(&app.sql)
         .await
         .expect("key");
     let redis_key = format!("ocr:result:{key}");

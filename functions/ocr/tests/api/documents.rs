@@ -32,7 +32,7 @@ async fn a_text_layer_pdf_is_read_without_ocr_and_matches_its_text() {
     let id = uuid::Uuid::parse_str(json["document_id"].as_str().expect("id")).expect("uuid");
     let owner: String = shared::db::query_scalar("SELECT owner_id FROM documents WHERE id = $1")
         .bind(id)
-        .fetch_one(&app.state.db)
+        .fetch_one(&app.sql)
         .await
         .expect("documents row");
     assert_eq!(owner, "reader");

@@ -184,7 +184,7 @@ async fn every_hostile_input_is_its_4xx_problem_and_the_process_keeps_serving() 
     let r = post_raw(&app, "", Some(&token), pdf, "application/pdf").await;
     assert_cer_below(&text, &page_texts(&r)[0], 0.001);
     let stored: i64 = shared::db::query_scalar("SELECT count(*) FROM documents")
-        .fetch_one(&app.state.db)
+        .fetch_one(&app.sql)
         .await
         .expect("count");
     assert_eq!(stored, 1);

@@ -27,7 +27,7 @@ async fn tick(app: &TestApp) -> shared::jobs::TickSummary {
 
 async fn count(app: &TestApp, sql: &'static str) -> i64 {
     shared::db::query_scalar(sql)
-        .fetch_one(&app.state.db)
+        .fetch_one(&app.sql)
         .await
         .expect("count")
 }
@@ -111,7 +111,7 @@ async fn mode_auto_past_the_sync_limit_becomes_a_job_and_a_broken_upload_fails_i
     let job_id = uuid::Uuid::parse_str(r.json["job_id"].as_str().expect("id")).expect("uuid");
     shared::db::query("DELETE FROM uploads WHERE job_id = $1")
         .bind(job_id)
-        .execute(&app.state.db)
+        .execute(&app.sql)
         .await
         .expect("delete upload");
     let summary = tick(&app).await;

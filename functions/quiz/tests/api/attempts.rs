@@ -53,7 +53,7 @@ async fn an_attempt_is_scored_stored_and_explained() {
     let (stored_score, stored_answers): (f64, Vec<i16>) =
         shared::db::query_as("SELECT score, answers FROM quiz_attempts WHERE id = $1::uuid")
             .bind(r.json["attempt_id"].as_str().expect("attempt id"))
-            .fetch_one(&app.state.db)
+            .fetch_one(&app.sql)
             .await
             .expect("stored attempt");
     assert!((stored_score - 0.8).abs() < 1e-9);
@@ -97,7 +97,7 @@ async fn a_wrong_number_of_answers_or_an_index_out_of_range_is_422() {
     .await
     .assert_problem(422, "invalid-body");
     let stored: i64 = shared::db::query_scalar("SELECT count(*) FROM quiz_attempts")
-        .fetch_one(&app.state.db)
+        .fetch_one(&app.sql)
         .await
         .expect("count");
     assert_eq!(stored, 0);

@@ -76,7 +76,7 @@ async fn bad_bodies_are_4xx_problems() {
         r.assert_problem(status, slug);
     }
     let stored: i64 = shared::db::query_scalar("SELECT count(*) FROM quizzes")
-        .fetch_one(&app.state.db)
+        .fetch_one(&app.sql)
         .await
         .expect("count");
     assert_eq!(stored, 0);

@@ -33,7 +33,7 @@ async fn a_text_makes_a_quiz_without_answers_and_reading_it_back_gives_the_same(
     let stored: i64 =
         shared::db::query_scalar("SELECT count(*) FROM quiz_questions WHERE quiz_id = $1::uuid")
             .bind(id)
-            .fetch_one(&app.state.db)
+            .fetch_one(&app.sql)
             .await
             .expect("count");
     assert_eq!(stored, 5);

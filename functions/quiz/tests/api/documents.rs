@@ -28,7 +28,7 @@ async fn recognised(app: &TestApp, owner: &str, pages: &[&str]) -> Uuid {
     .bind(&sha256)
     .bind(pages.len() as i32)
     .bind(result)
-    .execute(&app.state.db)
+    .execute(&app.sql)
     .await
     .expect("result");
     shared::db::query(
@@ -40,7 +40,7 @@ async fn recognised(app: &TestApp, owner: &str, pages: &[&str]) -> Uuid {
     .bind(&key)
     .bind(&sha256)
     .bind(pages.len() as i32)
-    .execute(&app.state.db)
+    .execute(&app.sql)
     .await
     .expect("document");
     id
@@ -60,7 +60,7 @@ async fn a_recognised_document_makes_a_quiz_for_its_owner_only() {
     let (kind, document_id): (String, Option<Uuid>) =
         shared::db::query_as("SELECT source_kind, document_id FROM quizzes WHERE id = $1::uuid")
             .bind(r.json["quiz_id"].as_str().expect("id"))
-            .fetch_one(&app.state.db)
+            .fetch_one(&app.sql)
             .await
             .expect("stored");
     assert_eq!((kind.as_str(), document_id), ("document", Some(doc)));

@@ -31,7 +31,7 @@ pub fn text_body(text: &str, count: u32) -> Value {
 
 /// The stored answers of a quiz, read straight from Postgres.
 ///
-/// Direct SQL goes through `app.state.db`, not `app.db.pool`: closing the
+/// Direct SQL goes through `app.sql`, not `app.db.pool`: closing the
 /// latter when `TestDb` drops needs the test runtime, which is blocked then
 /// (a current-thread runtime), so the test would hang.
 pub async fn answers_of(app: &TestApp, quiz_id: &str) -> Vec<i64> {
@@ -40,7 +40,7 @@ pub async fn answers_of(app: &TestApp, quiz_id: &str) -> Vec<i64> {
         "SELECT answer_index FROM quiz_questions WHERE quiz_id = $1 ORDER BY position",
     )
     .bind(id)
-    .fetch_all(&app.state.db)
+    .fetch_all(&app.sql)
     .await
     .expect("answers")
     .into_iter()

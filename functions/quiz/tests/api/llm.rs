@@ -82,7 +82,7 @@ async fn malformed_json_is_retried_then_503_without_the_providers_words() {
     assert!(r.headers.contains_key("retry-after"));
     assert_eq!(fake.calls(), 3, "one try and two retries");
     let stored: i64 = shared::db::query_scalar("SELECT count(*) FROM quizzes")
-        .fetch_one(&app.state.db)
+        .fetch_one(&app.sql)
         .await
         .expect("count");
     assert_eq!(stored, 0, "nothing invalid is stored");

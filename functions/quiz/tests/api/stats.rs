@@ -28,7 +28,7 @@ async fn weekly_stats_count_the_callers_quizzes_and_attempts_only() {
     // Older than a week: not counted.
     shared::db::query("INSERT INTO quizzes (id, owner_id, title, generator, source_kind, difficulty, language, requested_count, created_at) \
                  VALUES (gen_random_uuid(), 'learner', 'old', 'extractive', 'text', 'easy', 'en', 1, now() - interval '8 days')")
-        .execute(&app.state.db)
+        .execute(&app.sql)
         .await
         .expect("old quiz");
 
@@ -48,7 +48,7 @@ async fn weekly_stats_are_served_from_cache_for_five_minutes() {
     // A row written behind the API's back is not seen until the entry expires.
     shared::db::query("INSERT INTO quizzes (id, owner_id, title, generator, source_kind, difficulty, language, requested_count) \
                  VALUES (gen_random_uuid(), 'learner', 't', 'extractive', 'text', 'easy', 'en', 1)")
-        .execute(&app.state.db)
+        .execute(&app.sql)
         .await
         .expect("insert");
     let second = app.get("/v1/quizzes/stats/weekly", Some(&token)).await;

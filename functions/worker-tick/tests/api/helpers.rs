@@ -186,6 +186,10 @@ pub async fn until_running(db: &TestDb) {
             .await
             .expect("count");
         if running > 0 {
+            // The row says `running` once the claim commits; the runner starts
+            // the handler a moment later (after the COMMIT's answer, in pooler
+            // mode): give it that moment, or a test could stop an unstarted job.
+            tokio::time::sleep(Duration::from_millis(100)).await;
             return;
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
