@@ -6,6 +6,7 @@
 #   scripts/test-image.sh --if-changed  the same, unless the image's inputs are unchanged
 #                                       since the last run that passed (what scripts/test.sh runs)
 #   scripts/test-image.sh --build-only  build and tag, no smoke test
+#   scripts/test-image.sh --smoke-only  smoke-test the image already tagged, no build
 #
 # Settings (environment):
 #   FOLIO_IMAGE          tag to build (default folio:local, the name docker-compose.yml uses)
@@ -33,7 +34,8 @@ case "${1:-}" in
   "") ;;
   --if-changed) mode=if-changed ;;
   --build-only) mode=build-only ;;
-  *) die "usage: $0 [--if-changed | --build-only]" ;;
+  --smoke-only) mode=smoke-only ;;
+  *) die "usage: $0 [--if-changed | --build-only | --smoke-only]" ;;
 esac
 
 IMAGE=${FOLIO_IMAGE:-folio:local}
@@ -42,8 +44,18 @@ CACHE=${FOLIO_IMAGE_CACHE:-$HOME/.cache/folio/image}
 mkdir -p "$CACHE"
 pick_engine
 
+if [[ $mode == smoke-only ]]; then
+  image_exists "$IMAGE" || die "no image $IMAGE: build it first"
+  size=$("${E[@]}" image inspect --format '{{.Size}}' "$IMAGE")
+  t0=$(now_ms)
+  smoke_test
+  log "passed (smoke only, no stamp): $IMAGE ($(mb "$size") MB) with $ENGINE; $(secs $(($(now_ms) - t0))) s"
+  exit 0
+fi
+
 stamp=$CACHE/stamp-$(printf '%s' "$ENGINE-$IMAGE" | tr -c 'A-Za-z0-9._-' '_')
 inputs=$(input_hash)
+log "image inputs: $inputs"
 if [[ $mode == if-changed && -f $stamp && $(cat "$stamp") == "$inputs" ]] && image_exists "$IMAGE"; then
   log "image inputs unchanged since the last passing run ($inputs): skipped (FOLIO_IMAGE_FORCE=1 or no --if-changed to run)"
   [[ ${FOLIO_IMAGE_FORCE:-} == 1 ]] || exit 0
