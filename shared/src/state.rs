@@ -31,7 +31,7 @@ impl AppState {
         let auth = config
             .jwt
             .as_ref()
-            .map(Authenticator::new)
+            .map(|jwt| Authenticator::new(jwt).map(|a| a.with_session_claim(&config.sessions)))
             .transpose()?
             .map(Arc::new);
         Ok(AppState {

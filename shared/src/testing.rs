@@ -359,5 +359,6 @@ impl TestResponse {
         assert_eq!(self.json["status"].as_u64(), Some(u64::from(status)));
     }
 }
+pub mod jwks_server;
 pub mod redis_server;
 pub mod upstash;

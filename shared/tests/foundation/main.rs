@@ -3,5 +3,7 @@
 
 mod auth;
 mod db;
+mod jwks;
 mod kv;
 mod middleware;
+mod providers;
