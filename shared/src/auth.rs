@@ -7,6 +7,7 @@
 
 pub mod claims;
 pub mod jwks;
+pub mod sessions;
 
 use std::sync::Arc;
 
@@ -22,6 +23,7 @@ use crate::config::{JwtConfig, JwtKey, Provider, SessionConfig};
 use crate::error::Error;
 pub use claims::Identity;
 use jwks::Jwks;
+use sessions::Sessions;
 
 /// The claims `mint_hs256` writes.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -41,6 +43,7 @@ pub struct Authenticator {
     own_key: Option<(Algorithm, DecodingKey)>,
     jwks: Option<Arc<Jwks>>,
     session_claim: String,
+    sessions: Option<Arc<Sessions>>,
 }
 
 impl Authenticator {
@@ -71,13 +74,24 @@ impl Authenticator {
             own_key,
             jwks,
             session_claim: config.provider.session_claim().to_owned(),
+            sessions: None,
         })
     }
 
-    /// Reads sessions from `config.id_claim` instead of the provider's default.
-    pub fn with_session_claim(mut self, config: &SessionConfig) -> Self {
+    /// Reads sessions from `config.id_claim` and, when `sessions` is given,
+    /// judges every request's session (idle timeout, logout); see `sessions`.
+    pub fn with_sessions(
+        mut self,
+        config: &SessionConfig,
+        sessions: Option<Arc<Sessions>>,
+    ) -> Self {
         self.session_claim = config.id_claim.clone();
+        self.sessions = sessions;
         self
+    }
+
+    pub fn sessions(&self) -> Option<&Arc<Sessions>> {
+        self.sessions.as_ref()
     }
 
     /// The JWKS cache, when one is configured (tests count its fetches).
@@ -229,7 +243,10 @@ where
         let auth =
             auth.ok_or_else(|| Error::Unauthorized("authentication is not configured".into()))?;
         let identity = auth.verify(bearer(&parts.headers)?).await?;
-        let session_id = identity.session_id;
+        let session_id = match &auth.sessions {
+            Some(sessions) => sessions.check(&identity, &parts.headers).await?,
+            None => identity.session_id,
+        };
         Ok(AuthUser {
             user_id: identity.user_id,
             session_id,

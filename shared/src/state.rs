@@ -6,6 +6,7 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use sqlx::PgPool;
 
+use crate::auth::sessions::{Clock, Sessions};
 use crate::auth::{AuthState, Authenticator};
 use crate::config::Config;
 use crate::kv::Kv;
@@ -31,7 +32,17 @@ impl AppState {
         let auth = config
             .jwt
             .as_ref()
-            .map(|jwt| Authenticator::new(jwt).map(|a| a.with_session_claim(&config.sessions)))
+            .map(|jwt| {
+                let sessions = config.sessions.enabled.then(|| {
+                    Arc::new(Sessions::new(
+                        db.clone(),
+                        kv.clone(),
+                        config.sessions.clone(),
+                        Clock::system(),
+                    ))
+                });
+                Authenticator::new(jwt).map(|a| a.with_sessions(&config.sessions, sessions))
+            })
             .transpose()?
             .map(Arc::new);
         Ok(AppState {

@@ -7,3 +7,4 @@ mod jwks;
 mod kv;
 mod middleware;
 mod providers;
+mod sessions;
