@@ -8,6 +8,7 @@
 pub mod claims;
 pub mod jwks;
 pub mod sessions;
+pub mod tick;
 
 use std::sync::Arc;
 

@@ -7,6 +7,7 @@ use axum::extract::FromRef;
 use sqlx::PgPool;
 
 use crate::auth::sessions::{Clock, Sessions};
+use crate::auth::tick::TickAuth;
 use crate::auth::{AuthState, Authenticator};
 use crate::config::Config;
 use crate::kv::Kv;
@@ -20,6 +21,8 @@ pub struct AppState {
     /// Per-process limiter state (the in-process memory of refused callers).
     pub limiter: RateLimiter,
     pub auth: Option<Arc<Authenticator>>,
+    /// Who may trigger a worker tick (shared token, Google OIDC).
+    pub tick_auth: Arc<TickAuth>,
 }
 
 impl AppState {
@@ -45,12 +48,14 @@ impl AppState {
             })
             .transpose()?
             .map(Arc::new);
+        let tick_auth = Arc::new(TickAuth::new(&config)?);
         Ok(AppState {
             config: Arc::new(config),
             db,
             kv,
             limiter,
             auth,
+            tick_auth,
         })
     }
 }

@@ -8,3 +8,4 @@ mod kv;
 mod middleware;
 mod providers;
 mod sessions;
+mod tick;
