@@ -350,3 +350,34 @@ async fn last_seen_reaches_postgres_at_most_once_per_persist_interval() {
         "the fifth minute writes once"
     );
 }
+
+#[tokio::test]
+async fn tokens_without_a_session_claim_pass_untracked_and_cannot_log_out() {
+    let world = World::new().await;
+    let app = world.instance(Clock::system(), &[]);
+    let plain =
+        shared::auth::mint_hs256(TEST_JWT_SECRET, "np", Duration::from_secs(60)).expect("mint");
+    assert_eq!(app.me(&plain).await.status, 200);
+    app.call("POST", "/v1/sessions/logout", &plain)
+        .await
+        .assert_problem(422, "no-session");
+    let strict = world.instance(Clock::system(), &[("SESSIONS_REQUIRED", "true")]);
+    strict.me(&plain).await.assert_problem(401, "unauthorized");
+}
+
+#[tokio::test]
+async fn with_sessions_disabled_the_session_routes_say_so() {
+    let world = World::new().await;
+    let url = world.redis.url();
+    let vars = [("REDIS_URL", url.as_str()), ("SESSIONS_ENABLED", "false")];
+    let config =
+        Config::from_vars(Function::Quiz, test_vars(&world.db.url, "s:", &vars)).expect("config");
+    let state = AppState::new(config).expect("state");
+    let app = Instance {
+        router: shared::auth::sessions::routes::router(state),
+    };
+    let t = token("off", "s", chrono::Utc::now().timestamp_millis());
+    app.call("GET", "/v1/sessions", &t)
+        .await
+        .assert_problem(422, "sessions-disabled");
+}
