@@ -259,3 +259,29 @@ async fn an_admin_route_answers_403_to_a_valid_token_without_the_role() {
     assert_eq!(content_type.expect("type"), shared::error::PROBLEM_JSON);
     assert_eq!(call("/me", plain).await.0, 200);
 }
+
+#[tokio::test]
+async fn a_cold_start_with_the_provider_down_answers_503_with_retry_after_over_http() {
+    use tower::ServiceExt;
+    let (key, _) = rsa("k");
+    let server = JwksServer::start(&[&key]).await;
+    server.set_down(true);
+    let auth = std::sync::Arc::new(authenticator(&[("JWT_JWKS_URL", &server.url)]));
+    let app = Router::new()
+        .route("/me", get(|u: AuthUser| async move { u.user_id }))
+        .with_state(auth);
+    let request = http::Request::get("/me")
+        .header(
+            "authorization",
+            format!(
+                "Bearer {}",
+                key.sign(&json!({"sub": "a", "exp": now() + 60}))
+            ),
+        )
+        .body(axum::body::Body::empty())
+        .expect("request");
+    let response = app.oneshot(request).await.expect("infallible");
+    assert_eq!(response.status(), 503);
+    assert!(response.headers().contains_key("retry-after"));
+    assert!(server.fetches() >= 1, "the endpoint was asked");
+}
