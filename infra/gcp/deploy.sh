@@ -19,6 +19,9 @@ JWT_AUDIENCE=${JWT_AUDIENCE:-folio}
 AR_REPO=${AR_REPO:-folio}
 RUN_SA_NAME=${RUN_SA_NAME:-folio-run}
 RUN_SA=$RUN_SA_NAME@$PROJECT_ID.iam.gserviceaccount.com
+# Cloud Scheduler signs each tick with a Google ID token for this account (oidcToken).
+SCHED_SA_NAME=${SCHED_SA_NAME:-folio-scheduler}
+SCHED_SA=$SCHED_SA_NAME@$PROJECT_ID.iam.gserviceaccount.com
 SECRETS=(folio-database-url folio-database-direct-url folio-upstash-rest-url
   folio-upstash-rest-token folio-jwt-secret folio-worker-tick-token)
 
@@ -36,6 +39,12 @@ gc artifacts repositories describe "$AR_REPO" --location "$REGION" >/dev/null 2>
   gc artifacts repositories create "$AR_REPO" --location "$REGION" --repository-format docker
 gc iam service-accounts describe "$RUN_SA" >/dev/null 2>&1 ||
   gc iam service-accounts create "$RUN_SA_NAME" --display-name "folio functions"
+gc iam service-accounts describe "$SCHED_SA" >/dev/null 2>&1 ||
+  gc iam service-accounts create "$SCHED_SA_NAME" --display-name "folio tick scheduler"
+# The tick's audience: worker-tick's deterministic Cloud Run URL plus the path. The
+# scheduler puts it in the ID token's `aud`; worker-tick accepts no other.
+PROJECT_NUMBER=$(gc projects describe "$PROJECT_ID" --format 'value(projectNumber)')
+TICK_URL=https://folio-worker-tick-$PROJECT_NUMBER.$REGION.run.app/v1/worker/tick
 missing=()
 for s in "${SECRETS[@]}"; do
   gc secrets describe "$s" >/dev/null 2>&1 || missing+=("$s")
@@ -65,7 +74,8 @@ render() {
   text=$(<"$HERE/service.yaml")
   set -- SERVICE "folio-$1" FUNCTION "$1" CPU "$2" MEMORY "$3" CONCURRENCY "$4" TIMEOUT "$5" \
     REQUEST_TIMEOUT "$6" MAX_INSTANCES "$7" IMAGE "$IMAGE" SERVICE_ACCOUNT "$RUN_SA" \
-    JWT_ISSUER "$JWT_ISSUER" JWT_AUDIENCE "$JWT_AUDIENCE"
+    JWT_ISSUER "$JWT_ISSUER" JWT_AUDIENCE "$JWT_AUDIENCE" \
+    TICK_OIDC_AUDIENCE "$TICK_URL" TICK_OIDC_EMAILS "$SCHED_SA"
   while [[ $# -gt 0 ]]; do
     text=${text//"\${$1}"/"$2"}
     shift 2
@@ -86,11 +96,18 @@ trap 'rm -rf "$tmp"' EXIT
 while read -r fn cpu mem conc timeout app max; do
   render "$fn" "$cpu" "$mem" "$conc" "$timeout" "$app" "$max" >"$tmp/$fn.yaml"
   gc run services replace "$tmp/$fn.yaml" --region "$REGION"
-  # Public at the IAM layer: the functions check JWTs (and worker-tick its token) themselves.
-  # Cloud Scheduler sends the tick token in Authorization, so that header cannot carry a
-  # Google identity token as well.
-  gc run services add-iam-policy-binding "folio-$fn" --region "$REGION" \
-    --member allUsers --role roles/run.invoker >/dev/null
+  if [[ $fn == worker-tick ]]; then
+    # Only the scheduler's account may invoke it; Cloud Run checks the Google ID token,
+    # and worker-tick checks it again (audience, issuer, WORKER_TICK_OIDC_EMAILS).
+    gc run services add-iam-policy-binding "folio-$fn" --region "$REGION" \
+      --member "serviceAccount:$SCHED_SA" --role roles/run.invoker >/dev/null
+    gc run services remove-iam-policy-binding "folio-$fn" --region "$REGION" \
+      --member allUsers --role roles/run.invoker >/dev/null 2>&1 || true
+  else
+    # Public at the IAM layer: the functions check users' JWTs themselves.
+    gc run services add-iam-policy-binding "folio-$fn" --region "$REGION" \
+      --member allUsers --role roles/run.invoker >/dev/null
+  fi
 done <<'EOF'
 health       1   512Mi  80  10   8   5
 ocr          2   2Gi    2   60   55  10
@@ -98,19 +115,15 @@ quiz         1   512Mi  40  60   55  10
 worker-tick  2   2Gi    1   120  80  3
 EOF
 
-step "Cloud Scheduler: POST /v1/worker/tick every minute"
-TICK_URL=$(gc run services describe folio-worker-tick --region "$REGION" --format 'value(status.url)')/v1/worker/tick
-TOKEN=$(gc secrets versions access latest --secret folio-worker-tick-token)
+step "Cloud Scheduler: POST /v1/worker/tick every minute, signed with an OIDC token"
 # The attempt deadline (90 s) is below the service timeout (120 s), above the tick budget (50 s).
-sched=(--location "$REGION" --schedule "* * * * *" --uri "$TICK_URL" --http-method POST
-  --attempt-deadline 90s --max-retry-attempts 0 --message-body '{}')
-if gc scheduler jobs describe folio-worker-tick --location "$REGION" >/dev/null 2>&1; then
-  gc scheduler jobs update http folio-worker-tick "${sched[@]}" \
-    --update-headers "Authorization=Bearer $TOKEN,Content-Type=application/json"
-else
-  gc scheduler jobs create http folio-worker-tick "${sched[@]}" \
-    --headers "Authorization=Bearer $TOKEN,Content-Type=application/json"
-fi
+# No shared secret travels: Cloud Scheduler mints a Google ID token for $SCHED_SA with
+# audience $TICK_URL on every call. Recreated on each run so no old Authorization header stays.
+gc scheduler jobs delete folio-worker-tick --location "$REGION" >/dev/null 2>&1 || true
+gc scheduler jobs create http folio-worker-tick --location "$REGION" --schedule "* * * * *" \
+  --uri "$TICK_URL" --http-method POST --attempt-deadline 90s --max-retry-attempts 0 \
+  --message-body '{}' --headers "Content-Type=application/json" \
+  --oidc-service-account-email "$SCHED_SA" --oidc-token-audience "$TICK_URL"
 
 step "done"
 for fn in health ocr quiz worker-tick; do

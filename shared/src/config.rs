@@ -3,6 +3,7 @@
 //! bad or missing variable. Secrets are `SecretString` and never reach `Debug`.
 
 mod database;
+mod auth;
 mod env;
 mod ocr;
 mod quiz;
@@ -16,6 +17,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use database::database_config;
 pub use database::{DatabaseConfig, Pooler};
+pub use auth::{JwksConfig, JwtConfig, JwtKey, Provider, SessionConfig, TickOidcConfig};
 use env::Env;
 pub use env::{ConfigError, parse_duration};
 pub use ocr::OcrConfig;
@@ -82,7 +84,11 @@ pub struct Config {
     pub redis: RedisConfig,
     pub rate_limit: RateLimitConfig,
     pub jwt: Option<JwtConfig>,
+    /// Session tracking for callers' tokens (see docs/auth.md).
+    pub sessions: SessionConfig,
     pub worker_tick_token: Option<SecretString>,
+    /// Google-signed calls that may trigger a tick besides the shared token.
+    pub tick_oidc: Option<TickOidcConfig>,
     pub auto_migrate: bool,
     pub log_format: LogFormat,
     /// Whole-request deadline; past it the caller gets a 504 problem.
@@ -99,22 +105,6 @@ pub struct Config {
     pub worker: WorkerConfig,
     /// Limits and engine settings of the OCR pipeline (`OCR_*`, `PDFIUM_LIB_PATH`).
     pub ocr: OcrConfig,
-}
-
-#[derive(Debug, Clone)]
-pub struct JwtConfig {
-    pub algorithm: jsonwebtoken::Algorithm,
-    pub key: JwtKey,
-    pub issuer: Option<String>,
-    pub audience: Option<String>,
-    /// Clock skew tolerated on `exp`/`nbf`.
-    pub leeway: Duration,
-}
-
-#[derive(Debug, Clone)]
-pub enum JwtKey {
-    Secret(SecretString),
-    PublicPem(String),
 }
 
 impl Config {
@@ -140,10 +130,13 @@ impl Config {
             quiz_per_min: env.parse_or("RATE_LIMIT_QUIZ_PER_MIN", 5),
             fail_open: env.parse_or("RATE_LIMIT_FAIL_OPEN", true),
         };
-        let jwt = jwt_config(&mut env, function.needs_jwt());
+        let jwt = auth::jwt_config(&mut env, function.needs_jwt(), allow_insecure_transport);
+        let sessions = auth::session_config(&mut env, jwt.as_ref().map(|j| j.provider));
+        let tick_oidc = auth::tick_oidc_config(&mut env, allow_insecure_transport);
         let worker_tick_token = env.secret("WORKER_TICK_TOKEN");
         if function.needs_tick_token() {
             match &worker_tick_token {
+                None if tick_oidc.is_some() => {}
                 None => env.missing(
                     "WORKER_TICK_TOKEN",
                     "the bearer token callers of /v1/worker/tick send",
@@ -169,7 +162,9 @@ impl Config {
             redis,
             rate_limit,
             jwt,
+            sessions,
             worker_tick_token,
+            tick_oidc,
             auto_migrate: env.parse_or("AUTO_MIGRATE", false),
             log_format,
             request_timeout: env.seconds_or("REQUEST_TIMEOUT_SECS", 30.0),
@@ -182,67 +177,6 @@ impl Config {
         };
         env.finish()?;
         Ok(config)
-    }
-}
-
-fn jwt_config(env: &mut Env, required: bool) -> Option<JwtConfig> {
-    use jsonwebtoken::Algorithm;
-    let algorithm = match env.string("JWT_ALGORITHM").as_deref() {
-        None | Some("HS256") => Algorithm::HS256,
-        Some("HS384") => Algorithm::HS384,
-        Some("HS512") => Algorithm::HS512,
-        Some("RS256") => Algorithm::RS256,
-        Some("ES256") => Algorithm::ES256,
-        Some("EdDSA") => Algorithm::EdDSA,
-        Some(_) => {
-            env.invalid(
-                "JWT_ALGORITHM",
-                "must be one of HS256, HS384, HS512, RS256, ES256, EdDSA",
-            );
-            Algorithm::HS256
-        }
-    };
-    let symmetric = matches!(
-        algorithm,
-        Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512
-    );
-    let secret = env.secret("JWT_SECRET_KEY");
-    let public = env.string("JWT_PUBLIC_KEY");
-    let key = if symmetric {
-        match secret {
-            Some(s) if s.expose_secret().len() >= 32 => Some(JwtKey::Secret(s)),
-            Some(_) => {
-                env.invalid("JWT_SECRET_KEY", "must be at least 32 bytes for HMAC");
-                None
-            }
-            None => None,
-        }
-    } else {
-        public.map(JwtKey::PublicPem)
-    };
-    let issuer = env.string("JWT_ISSUER");
-    let audience = env.string("JWT_AUDIENCE");
-    let leeway = env.seconds_or("JWT_LEEWAY_SECS", 30.0);
-    match key {
-        Some(key) => Some(JwtConfig {
-            algorithm,
-            key,
-            issuer,
-            audience,
-            leeway,
-        }),
-        None if required && symmetric => {
-            env.missing("JWT_SECRET_KEY", "the HMAC key that signs caller tokens");
-            None
-        }
-        None if required => {
-            env.missing(
-                "JWT_PUBLIC_KEY",
-                "the PEM public key for the configured JWT_ALGORITHM",
-            );
-            None
-        }
-        None => None,
     }
 }
 

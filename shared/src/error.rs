@@ -21,6 +21,13 @@ pub enum Error {
     /// 401: missing, invalid, expired or revoked credentials.
     #[error("{0}")]
     Unauthorized(String),
+    /// 401 `session-expired`: the token is valid but its session ended (idle,
+    /// too old, logged out).
+    #[error("{0}")]
+    SessionExpired(String),
+    /// 403: a valid caller without the role the route needs.
+    #[error("{0}")]
+    Forbidden(String),
     /// 404: absent, or owned by someone else (the two are not told apart).
     #[error("not found")]
     NotFound,
@@ -67,7 +74,8 @@ impl Error {
     pub fn status(&self) -> StatusCode {
         match self {
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Error::Unauthorized(_) | Error::SessionExpired(_) => StatusCode::UNAUTHORIZED,
+            Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::NotFound => StatusCode::NOT_FOUND,
             Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Error::Conflict(_) => StatusCode::CONFLICT,
@@ -86,6 +94,8 @@ impl Error {
         match self {
             Error::BadRequest(_) => "bad-request",
             Error::Unauthorized(_) => "unauthorized",
+            Error::SessionExpired(_) => "session-expired",
+            Error::Forbidden(_) => "forbidden",
             Error::NotFound => "not-found",
             Error::MethodNotAllowed => "method-not-allowed",
             Error::Conflict(_) => "conflict",
@@ -163,7 +173,7 @@ impl IntoResponse for Error {
         let mut response = problem_response(status, self.slug(), self.detail());
         let headers = response.headers_mut();
         match &self {
-            Error::Unauthorized(_) => {
+            Error::Unauthorized(_) | Error::SessionExpired(_) => {
                 headers.insert(
                     header::WWW_AUTHENTICATE,
                     HeaderValue::from_static("Bearer error=\"invalid_token\""),
@@ -190,6 +200,8 @@ mod tests {
         vec![
             (Error::BadRequest("x".into()), 400, "bad-request"),
             (Error::Unauthorized("x".into()), 401, "unauthorized"),
+            (Error::SessionExpired("x".into()), 401, "session-expired"),
+            (Error::Forbidden("x".into()), 403, "forbidden"),
             (Error::NotFound, 404, "not-found"),
             (Error::MethodNotAllowed, 405, "method-not-allowed"),
             (Error::Conflict("x".into()), 409, "conflict"),

@@ -71,6 +71,15 @@ pub async fn start(
     }
     let state = AppState::new(config)?;
     let config = state.config.clone();
-    let app = serve::app(&config, routes(state));
+    // Every function that takes user tokens also answers /v1/sessions.
+    let takes_user_tokens = matches!(
+        config.function,
+        Function::Ocr | Function::Quiz | Function::Local
+    );
+    let mut router = routes(state.clone());
+    if takes_user_tokens {
+        router = router.merge(auth::sessions::routes::router(state));
+    }
+    let app = serve::app(&config, router);
     serve::serve(&config, app).await
 }

@@ -6,6 +6,8 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use sqlx::PgPool;
 
+use crate::auth::sessions::{Clock, Sessions};
+use crate::auth::tick::TickAuth;
 use crate::auth::{AuthState, Authenticator};
 use crate::config::Config;
 use crate::kv::Kv;
@@ -19,6 +21,8 @@ pub struct AppState {
     /// Per-process limiter state (the in-process memory of refused callers).
     pub limiter: RateLimiter,
     pub auth: Option<Arc<Authenticator>>,
+    /// Who may trigger a worker tick (shared token, Google OIDC).
+    pub tick_auth: Arc<TickAuth>,
 }
 
 impl AppState {
@@ -31,15 +35,27 @@ impl AppState {
         let auth = config
             .jwt
             .as_ref()
-            .map(Authenticator::new)
+            .map(|jwt| {
+                let sessions = config.sessions.enabled.then(|| {
+                    Arc::new(Sessions::new(
+                        db.clone(),
+                        kv.clone(),
+                        config.sessions.clone(),
+                        Clock::system(),
+                    ))
+                });
+                Authenticator::new(jwt).map(|a| a.with_sessions(&config.sessions, sessions))
+            })
             .transpose()?
             .map(Arc::new);
+        let tick_auth = Arc::new(TickAuth::new(&config)?);
         Ok(AppState {
             config: Arc::new(config),
             db,
             kv,
             limiter,
             auth,
+            tick_auth,
         })
     }
 }

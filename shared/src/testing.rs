@@ -394,6 +394,7 @@ impl TestResponse {
     }
 }
 pub mod postgres;
+pub mod jwks_server;
 pub mod redis_server;
 pub mod upstash;
 

@@ -39,43 +39,43 @@ fn now() -> u64 {
     jsonwebtoken::get_current_timestamp()
 }
 
-fn reason(result: Result<Claims, Error>) -> String {
+fn reason(result: Result<Identity, Error>) -> String {
     match result {
         Err(Error::Unauthorized(why)) => why,
         other => panic!("expected 401, got {other:?}"),
     }
 }
 
-#[test]
-fn a_valid_token_names_its_subject() {
+#[tokio::test]
+async fn a_valid_token_names_its_subject() {
     let auth = authenticator(&[]);
     let t = mint_hs256(SECRET, "user-1", Duration::from_secs(60)).expect("mint");
-    assert_eq!(auth.verify(&t).expect("valid").sub, "user-1");
+    assert_eq!(auth.verify(&t).await.expect("valid").user_id, "user-1");
 }
 
-#[test]
-fn alg_none_is_refused() {
+#[tokio::test]
+async fn alg_none_is_refused() {
     let auth = authenticator(&[]);
     let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
     let body = URL_SAFE_NO_PAD.encode(format!(r#"{{"sub":"mallory","exp":{}}}"#, now() + 600));
     for t in [format!("{header}.{body}."), format!("{header}.{body}")] {
-        reason(auth.verify(&t));
+        reason(auth.verify(&t).await);
     }
 }
 
-#[test]
-fn an_expired_token_is_refused() {
+#[tokio::test]
+async fn an_expired_token_is_refused() {
     let auth = authenticator(&[]);
     let t = token(
         Algorithm::HS256,
         SECRET,
         serde_json::json!({"sub": "u", "exp": now() - 3600}),
     );
-    assert_eq!(reason(auth.verify(&t)), "the token has expired");
+    assert_eq!(reason(auth.verify(&t).await), "the token has expired");
 }
 
-#[test]
-fn a_token_signed_with_another_key_is_refused() {
+#[tokio::test]
+async fn a_token_signed_with_another_key_is_refused() {
     let auth = authenticator(&[]);
     let t = token(
         Algorithm::HS256,
@@ -83,37 +83,37 @@ fn a_token_signed_with_another_key_is_refused() {
         serde_json::json!({"sub": "u", "exp": now() + 600}),
     );
     assert_eq!(
-        reason(auth.verify(&t)),
+        reason(auth.verify(&t).await),
         "the token's signature does not verify"
     );
 }
 
-#[test]
-fn the_algorithm_is_pinned_by_config_not_by_the_token() {
+#[tokio::test]
+async fn the_algorithm_is_pinned_by_config_not_by_the_token() {
     let auth = authenticator(&[]);
     let t = token(
         Algorithm::HS512,
         SECRET,
         serde_json::json!({"sub": "u", "exp": now() + 600}),
     );
-    reason(auth.verify(&t));
+    reason(auth.verify(&t).await);
 }
 
-#[test]
-fn exp_and_sub_are_required() {
+#[tokio::test]
+async fn exp_and_sub_are_required() {
     let auth = authenticator(&[]);
     let no_exp = token(Algorithm::HS256, SECRET, serde_json::json!({"sub": "u"}));
-    reason(auth.verify(&no_exp));
+    reason(auth.verify(&no_exp).await);
     let no_sub = token(
         Algorithm::HS256,
         SECRET,
         serde_json::json!({"exp": now() + 600}),
     );
-    reason(auth.verify(&no_sub));
+    reason(auth.verify(&no_sub).await);
 }
 
-#[test]
-fn issuer_and_audience_are_checked_when_configured() {
+#[tokio::test]
+async fn issuer_and_audience_are_checked_when_configured() {
     let auth = authenticator(&[
         ("JWT_ISSUER", "https://id.folio.dev"),
         ("JWT_AUDIENCE", "folio"),
@@ -123,14 +123,14 @@ fn issuer_and_audience_are_checked_when_configured() {
         SECRET,
         serde_json::json!({"sub": "u", "exp": now() + 600, "iss": "https://id.folio.dev", "aud": "folio"}),
     );
-    auth.verify(&good).expect("matching iss and aud");
+    auth.verify(&good).await.expect("matching iss and aud");
     let wrong_iss = token(
         Algorithm::HS256,
         SECRET,
         serde_json::json!({"sub": "u", "exp": now() + 600, "iss": "https://evil", "aud": "folio"}),
     );
     assert_eq!(
-        reason(auth.verify(&wrong_iss)),
+        reason(auth.verify(&wrong_iss).await),
         "the token has the wrong issuer"
     );
     let wrong_aud = token(
@@ -139,7 +139,7 @@ fn issuer_and_audience_are_checked_when_configured() {
         serde_json::json!({"sub": "u", "exp": now() + 600, "iss": "https://id.folio.dev", "aud": "other"}),
     );
     assert_eq!(
-        reason(auth.verify(&wrong_aud)),
+        reason(auth.verify(&wrong_aud).await),
         "the token has the wrong audience"
     );
 }

@@ -117,7 +117,7 @@ impl<'a> Env<'a> {
     }
 }
 
-/// Parses `5`, `2.5`, `2.5s`, `500ms`, `1m` into a duration.
+/// Parses `5`, `2.5`, `2.5s`, `500ms`, `1m`, `2h`, `7d` into a duration.
 pub fn parse_duration(raw: &str) -> Option<Duration> {
     let raw = raw.trim();
     let (number, scale) = if let Some(n) = raw.strip_suffix("ms") {
@@ -126,6 +126,10 @@ pub fn parse_duration(raw: &str) -> Option<Duration> {
         (n, 1.0)
     } else if let Some(n) = raw.strip_suffix('m') {
         (n, 60.0)
+    } else if let Some(n) = raw.strip_suffix('h') {
+        (n, 3600.0)
+    } else if let Some(n) = raw.strip_suffix('d') {
+        (n, 86400.0)
     } else {
         (raw, 1.0)
     };

@@ -85,7 +85,7 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let layer = self.layer.clone();
         Box::pin(async move {
-            let caller = identify(request.headers(), layer.auth.as_deref());
+            let caller = identify(request.headers(), layer.auth.as_deref()).await;
             let decision = layer.limiter.check(layer.family, &caller).await;
             match decision {
                 Decision::Allowed(quota) => {
@@ -112,7 +112,7 @@ where
 
 /// The identifier a request is limited under: `user:{sub}` for a valid
 /// token, `ip:{address}` from `X-Forwarded-For`, else `anonymous`.
-pub fn identify(headers: &HeaderMap, auth: Option<&Authenticator>) -> String {
+pub async fn identify(headers: &HeaderMap, auth: Option<&Authenticator>) -> String {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -122,9 +122,9 @@ pub fn identify(headers: &HeaderMap, auth: Option<&Authenticator>) -> String {
         })
         .map(str::trim);
     if let (Some(auth), Some(token)) = (auth, token)
-        && let Ok(claims) = auth.verify(token)
+        && let Ok(identity) = auth.verify(token).await
     {
-        return format!("user:{}", claims.sub);
+        return format!("user:{}", identity.user_id);
     }
     headers
         .get("x-forwarded-for")

@@ -3,5 +3,9 @@
 
 mod auth;
 mod db;
+mod jwks;
 mod kv;
 mod middleware;
+mod providers;
+mod sessions;
+mod tick;

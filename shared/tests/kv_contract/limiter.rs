@@ -158,13 +158,16 @@ async fn callers_are_told_apart_by_token_subject_then_address() {
         "x-forwarded-for",
         "198.51.100.2, 10.0.0.1".parse().expect("value"),
     );
-    assert_eq!(limits::identify(&headers, auth), "ip:198.51.100.2");
+    assert_eq!(limits::identify(&headers, auth).await, "ip:198.51.100.2");
     headers.insert(
         "authorization",
         format!("Bearer {token}").parse().expect("value"),
     );
-    assert_eq!(limits::identify(&headers, auth), "user:alice");
+    assert_eq!(limits::identify(&headers, auth).await, "user:alice");
     headers.insert("authorization", "Bearer forged".parse().expect("value"));
-    assert_eq!(limits::identify(&headers, auth), "ip:198.51.100.2");
-    assert_eq!(limits::identify(&http::HeaderMap::new(), auth), "anonymous");
+    assert_eq!(limits::identify(&headers, auth).await, "ip:198.51.100.2");
+    assert_eq!(
+        limits::identify(&http::HeaderMap::new(), auth).await,
+        "anonymous"
+    );
 }
