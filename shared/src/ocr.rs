@@ -12,8 +12,10 @@ mod engine;
 mod error;
 pub mod job;
 mod langs;
+mod orient;
 mod pdf;
 mod pipeline;
+pub mod quality;
 mod raster;
 mod readiness;
 pub mod samples;
@@ -36,6 +38,7 @@ use crate::config::OcrConfig;
 pub use engine::{Ocr, ensure_single_threaded_omp};
 pub use error::OcrError;
 pub use langs::Lang;
+pub use quality::Quality;
 pub use readiness::{OcrCheck, readiness};
 pub use sniff::Kind;
 
@@ -81,6 +84,8 @@ pub struct Options {
     pub force_ocr: bool,
     /// Render resolution for PDF pages that need OCR (72–600).
     pub dpi: u16,
+    /// Find which way is up on every OCR page and turn it (`rotate_pages`).
+    pub rotate_pages: bool,
 }
 
 impl Options {
@@ -90,12 +95,13 @@ impl Options {
     pub fn cache_key(&self, kind: Kind) -> String {
         match kind {
             Kind::Pdf => format!(
-                "lang={};force_ocr={};dpi={}",
+                "lang={};force_ocr={};dpi={};rotate={}",
                 self.lang,
                 u8::from(self.force_ocr),
-                self.dpi
+                self.dpi,
+                u8::from(self.rotate_pages)
             ),
-            _ => format!("lang={}", self.lang),
+            _ => format!("lang={};rotate={}", self.lang, u8::from(self.rotate_pages)),
         }
     }
 }
@@ -135,6 +141,23 @@ pub struct Page {
     pub confidence: Option<f32>,
     pub width_px: Option<u32>,
     pub height_px: Option<u32>,
+    /// Clockwise degrees an OCR page was turned before recognition (EXIF
+    /// orientation aside): 0, 90, 180 or 270.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotation: Option<u16>,
+    /// How far the OCR page's lines were skewed (positive = clockwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skew_degrees: Option<f32>,
+    /// How well an OCR page read (see `quality`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quality: Option<Quality>,
+}
+
+impl Page {
+    /// An OCR page whose quality is below the documented thresholds.
+    pub fn low_quality(&self) -> bool {
+        self.quality.is_some_and(|q| q.low_quality)
+    }
 }
 
 /// A recognised document: what the cache stores and every answer is built from.

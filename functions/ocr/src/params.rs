@@ -13,6 +13,7 @@ pub struct OcrQuery {
     mode: Option<String>,
     force_ocr: Option<String>,
     dpi: Option<String>,
+    rotate_pages: Option<String>,
 }
 
 /// How the caller wants the answer.
@@ -54,6 +55,15 @@ impl Params {
                 ));
             }
         };
+        let rotate_pages = match query.rotate_pages.as_deref().map(str::trim) {
+            None | Some("true" | "1") => true,
+            Some("false" | "0") => false,
+            Some(_) => {
+                return Err(Error::BadRequest(
+                    "`rotate_pages` must be `true` or `false`".into(),
+                ));
+            }
+        };
         let dpi = match query.dpi.as_deref().map(str::trim) {
             None => config.default_dpi,
             Some(raw) => raw
@@ -73,6 +83,7 @@ impl Params {
                 lang,
                 force_ocr,
                 dpi,
+                rotate_pages,
             },
         })
     }

@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use leptess::tesseract::TessApi;
 
-use super::{Lang, OcrError, langs};
+use super::{Lang, OcrError, langs, orient};
 use crate::config::OcrConfig;
 
 /// Engines (language sets) a worker keeps started; the least recently used goes.
@@ -22,6 +22,7 @@ const ENGINES_PER_WORKER: usize = 3;
 const DOCUMENTS_PER_WORKER: usize = 2;
 
 /// 8-bit gray pixels, rows `stride` bytes apart.
+#[derive(Clone)]
 pub(crate) struct GrayImage {
     pub width: u32,
     pub height: u32,
@@ -34,6 +35,12 @@ pub(crate) struct Recognition {
     pub text: String,
     /// Mean word confidence, 0–1.
     pub confidence: f32,
+    /// The page as recognised (after any turn).
+    pub width: u32,
+    pub height: u32,
+    /// Clockwise degrees the page was turned (0/90/180/270).
+    pub rotation: u16,
+    pub skew_degrees: f32,
 }
 
 pub(crate) type Reply = mpsc::Sender<(usize, Result<Recognition, OcrError>)>;
@@ -45,6 +52,8 @@ pub(crate) struct Task {
     /// The resolution the page was rendered at; `None` lets Tesseract estimate it.
     pub dpi: Option<u16>,
     pub lang: Lang,
+    /// Detect which way is up and turn the page.
+    pub rotate: bool,
     pub cancel: Arc<AtomicBool>,
     pub reply: Reply,
 }
@@ -174,7 +183,8 @@ struct Engines {
 
 impl Engines {
     fn recognise(&mut self, task: &Task) -> Result<Recognition, OcrError> {
-        let image = &task.image;
+        let prepared = orient::prepare(&task.image, task.rotate);
+        let image = prepared.image.as_ref().unwrap_or(&task.image);
         let dimension = |v: u32| c_int::try_from(v).map_err(|_| anyhow::anyhow!("page too wide"));
         let stride = c_int::try_from(image.stride).map_err(|_| anyhow::anyhow!("stride"))?;
         let (width, height) = (dimension(image.width)?, dimension(image.height)?);
@@ -198,6 +208,10 @@ impl Engines {
         Ok(Recognition {
             text: text.to_string_lossy().into_owned(),
             confidence,
+            width: image.width,
+            height: image.height,
+            rotation: prepared.rotation,
+            skew_degrees: prepared.skew_degrees,
         })
     }
 

@@ -27,6 +27,12 @@ struct Payload {
     lang: String,
     force_ocr: bool,
     dpi: u16,
+    #[serde(default = "yes")]
+    rotate_pages: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Stores `document` and enqueues its job, both or neither. Returns the job id.
@@ -45,6 +51,7 @@ pub async fn enqueue(
         lang: options.lang.as_str().to_owned(),
         force_ocr: options.force_ocr,
         dpi: options.dpi,
+        rotate_pages: options.rotate_pages,
     };
     let mut job = NewJob::new(
         KIND,
@@ -107,6 +114,7 @@ impl JobHandler for OcrJob {
             lang,
             force_ocr: payload.force_ocr,
             dpi: payload.dpi,
+            rotate_pages: payload.rotate_pages,
         };
 
         // Pages finish on blocking threads; their progress reaches the job
