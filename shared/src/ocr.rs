@@ -22,6 +22,7 @@ pub mod samples;
 pub mod service;
 mod sniff;
 pub mod store;
+pub mod words;
 
 #[cfg(test)]
 mod tests;
@@ -86,6 +87,8 @@ pub struct Options {
     pub dpi: u16,
     /// Find which way is up on every OCR page and turn it (`rotate_pages`).
     pub rotate_pages: bool,
+    /// Keep per-word results (`include=words`).
+    pub words: bool,
 }
 
 impl Options {
@@ -95,13 +98,19 @@ impl Options {
     pub fn cache_key(&self, kind: Kind) -> String {
         match kind {
             Kind::Pdf => format!(
-                "lang={};force_ocr={};dpi={};rotate={}",
+                "lang={};force_ocr={};dpi={};rotate={};words={}",
                 self.lang,
                 u8::from(self.force_ocr),
                 self.dpi,
-                u8::from(self.rotate_pages)
+                u8::from(self.rotate_pages),
+                u8::from(self.words)
             ),
-            _ => format!("lang={};rotate={}", self.lang, u8::from(self.rotate_pages)),
+            _ => format!(
+                "lang={};rotate={};words={}",
+                self.lang,
+                u8::from(self.rotate_pages),
+                u8::from(self.words)
+            ),
         }
     }
 }
@@ -151,6 +160,9 @@ pub struct Page {
     /// How well an OCR page read (see `quality`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quality: Option<Quality>,
+    /// The OCR page's words, in reading order (only with `include=words`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub words: Option<Vec<words::Word>>,
 }
 
 impl Page {

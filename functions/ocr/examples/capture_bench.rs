@@ -142,6 +142,7 @@ fn options(ocr: &Ocr, lang: &str, config: &shared::config::OcrConfig) -> anyhow:
         force_ocr: false,
         dpi: config.default_dpi,
         rotate_pages: true,
+        words: false,
     })
 }
 

@@ -14,6 +14,7 @@ pub struct OcrQuery {
     force_ocr: Option<String>,
     dpi: Option<String>,
     rotate_pages: Option<String>,
+    include: Option<String>,
 }
 
 /// How the caller wants the answer.
@@ -64,6 +65,18 @@ impl Params {
                 ));
             }
         };
+        let mut words = false;
+        for part in query.include.as_deref().unwrap_or("").split(',') {
+            match part.trim() {
+                "" => {}
+                "words" => words = true,
+                _ => {
+                    return Err(Error::BadRequest(
+                        "`include` takes a comma-separated list of: words".into(),
+                    ));
+                }
+            }
+        }
         let dpi = match query.dpi.as_deref().map(str::trim) {
             None => config.default_dpi,
             Some(raw) => raw
@@ -84,6 +97,7 @@ impl Params {
                 force_ocr,
                 dpi,
                 rotate_pages,
+                words,
             },
         })
     }

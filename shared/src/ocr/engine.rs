@@ -41,6 +41,7 @@ pub(crate) struct Recognition {
     /// Clockwise degrees the page was turned (0/90/180/270).
     pub rotation: u16,
     pub skew_degrees: f32,
+    pub words: Option<Vec<super::words::Word>>,
 }
 
 pub(crate) type Reply = mpsc::Sender<(usize, Result<Recognition, OcrError>)>;
@@ -54,6 +55,8 @@ pub(crate) struct Task {
     pub lang: Lang,
     /// Detect which way is up and turn the page.
     pub rotate: bool,
+    /// Keep per-word results.
+    pub words: bool,
     pub cancel: Arc<AtomicBool>,
     pub reply: Reply,
 }
@@ -205,6 +208,20 @@ impl Engines {
             .map_err(|_| anyhow::anyhow!("Tesseract returned no text"))?;
         let text: &std::ffi::CStr = text.as_ref();
         let confidence = api.mean_text_conf().clamp(0, 100) as f32 / 100.0;
+        let words = if task.words {
+            let tsv = api
+                .raw
+                .get_tsv_text(0)
+                .map_err(|_| anyhow::anyhow!("Tesseract returned no words"))?;
+            let tsv: &std::ffi::CStr = tsv.as_ref();
+            Some(super::words::from_tsv(
+                &tsv.to_string_lossy(),
+                image.width,
+                image.height,
+            ))
+        } else {
+            None
+        };
         Ok(Recognition {
             text: text.to_string_lossy().into_owned(),
             confidence,
@@ -212,6 +229,7 @@ impl Engines {
             height: image.height,
             rotation: prepared.rotation,
             skew_degrees: prepared.skew_degrees,
+            words,
         })
     }
 

@@ -29,6 +29,8 @@ struct Payload {
     dpi: u16,
     #[serde(default = "yes")]
     rotate_pages: bool,
+    #[serde(default)]
+    words: bool,
 }
 
 fn yes() -> bool {
@@ -52,6 +54,7 @@ pub async fn enqueue(
         force_ocr: options.force_ocr,
         dpi: options.dpi,
         rotate_pages: options.rotate_pages,
+        words: options.words,
     };
     let mut job = NewJob::new(
         KIND,
@@ -115,6 +118,7 @@ impl JobHandler for OcrJob {
             force_ocr: payload.force_ocr,
             dpi: payload.dpi,
             rotate_pages: payload.rotate_pages,
+            words: payload.words,
         };
 
         // Pages finish on blocking threads; their progress reaches the job

@@ -66,6 +66,7 @@ pub(crate) fn recognise(
         }
         let mut collector = Collector::new(ocr, &options.lang, plans.len(), progress, cancel);
         collector.rotate = options.rotate_pages;
+        collector.words = options.words;
         for (index, plan) in plans.into_iter().enumerate() {
             stop(cancel)?;
             match plan {
@@ -88,6 +89,7 @@ pub(crate) fn recognise(
         }
         let mut collector = Collector::new(ocr, &options.lang, count as usize, progress, cancel);
         collector.rotate = options.rotate_pages;
+        collector.words = options.words;
         for index in 0..count as usize {
             stop(cancel)?;
             let image = raster::decode(document.kind, &document.bytes, index, limits)?;
@@ -119,6 +121,7 @@ struct Collector<'a> {
     lang: Lang,
     pages: Vec<Option<Page>>,
     rotate: bool,
+    words: bool,
     in_flight: usize,
     max_in_flight: usize,
     reply: Reply,
@@ -142,6 +145,7 @@ impl<'a> Collector<'a> {
             lang: lang.clone(),
             pages: vec![None; count],
             rotate: true,
+            words: false,
             in_flight: 0,
             max_in_flight: ocr.workers() + 1,
             reply,
@@ -165,6 +169,7 @@ impl<'a> Collector<'a> {
                 rotation: None,
                 skew_degrees: None,
                 quality: None,
+                words: None,
             },
         );
     }
@@ -182,6 +187,7 @@ impl<'a> Collector<'a> {
             dpi,
             lang: self.lang.clone(),
             rotate: self.rotate,
+            words: self.words,
             cancel: self.cancel.clone(),
             reply: self.reply.clone(),
         })?;
@@ -210,6 +216,7 @@ impl<'a> Collector<'a> {
                 rotation: Some(recognition.rotation),
                 skew_degrees: Some(recognition.skew_degrees),
                 quality: Some(quality),
+                words: recognition.words,
             },
         );
         Ok(())

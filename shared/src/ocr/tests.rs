@@ -35,6 +35,7 @@ pub(super) fn options(lang: &str) -> Options {
         force_ocr: false,
         dpi: 300,
         rotate_pages: true,
+        words: false,
     }
 }
 

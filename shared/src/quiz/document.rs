@@ -85,6 +85,7 @@ mod tests {
             rotation: Some(0),
             skew_degrees: Some(0.0),
             quality: Some(Quality::of(text, confidence)),
+            words: None,
         }
     }
 

@@ -104,3 +104,50 @@ async fn with_rotate_pages_false_an_upside_down_scan_is_flagged_as_reading_poorl
     );
     let _: &Value = &bad.json;
 }
+
+#[tokio::test]
+async fn include_words_gives_each_word_with_its_confidence_and_box_in_reading_order() {
+    let app = app(&[]).await;
+    let token = app.token("u");
+    let text =
+        "Every morning the baker opened the shutters at six.\nThe train left the station late.";
+    let png = samples::png(&scan_of(text)).expect("png");
+    let r = post_raw(
+        &app,
+        "include=words",
+        Some(&token),
+        png.clone(),
+        "image/png",
+    )
+    .await;
+    page_texts(&r);
+    let page = &r.json["pages"][0];
+    let words = page["words"].as_array().expect("words");
+    let read: Vec<&str> = words.iter().filter_map(|w| w["text"].as_str()).collect();
+    let known: Vec<&str> = text.split_whitespace().collect();
+    assert_eq!(read, known, "{page}");
+    let (width, height) = (
+        page["width_px"].as_f64().expect("width"),
+        page["height_px"].as_f64().expect("height"),
+    );
+    for word in words {
+        let confidence = word["confidence"].as_f64().expect("confidence");
+        assert!((0.5..=1.0).contains(&confidence), "{word}");
+        let left = word["bbox_px"]["left"].as_f64().expect("left");
+        let fraction = word["bbox"]["left"].as_f64().expect("fraction");
+        assert!((left / width - fraction).abs() < 0.001, "{word}");
+        let top = word["bbox_px"]["top"].as_f64().expect("top");
+        assert!(top < height, "{word}");
+    }
+    // The second line's words come after the first's and sit lower.
+    assert_eq!(words[0]["line"], 1);
+    assert_eq!(words[known.len() - 1]["line"], 2);
+    assert!(
+        words[known.len() - 1]["bbox_px"]["top"].as_f64() > words[0]["bbox_px"]["top"].as_f64()
+    );
+    // Without the parameter the answer has no words.
+    let plain = post_raw(&app, "", Some(&token), png, "image/png").await;
+    assert!(plain.json["pages"][0].get("words").is_none());
+    let bad = post_raw(&app, "include=lines", Some(&token), vec![1], "image/png").await;
+    assert_eq!(bad.status, 400);
+}
