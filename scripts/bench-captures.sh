@@ -13,7 +13,7 @@
 # CER is per capture kind over all sets (whitespace runs count as one space);
 # wall time is for one whole set (11 captures) at a time, median over the sets.
 #
-#   scripts/bench-captures.sh        SETS=3 by default
+#   scripts/bench-captures.sh        SETS=3 by default; PROFILE=dev for a debug build
 #
 # Needs: cargo, ocrmypdf (PyPI `ocrmypdf`; OCRMYPDF=path to use another), Debian
 # ghostscript, tesseract with eng, ind and osd, libpdfium.so.
@@ -30,9 +30,12 @@ log() { printf 'bench-captures: %s\n' "$*" >&2; }
 command -v "$OCRMYPDF" >/dev/null 2>&1 || die "ocrmypdf is missing (pip install ocrmypdf; apt-get install ghostscript)"
 command -v gs >/dev/null 2>&1 || die "ghostscript is missing (apt-get install ghostscript)"
 
-log "building (release)"
-(cd "$root" && cargo build --quiet --release ${CARGO_BUILD_TARGET:+--target "$CARGO_BUILD_TARGET"} -p folio-ocr --example capture_bench)
-tool=$CARGO_TARGET_DIR/${CARGO_BUILD_TARGET:+$CARGO_BUILD_TARGET/}release/examples/capture_bench
+# PROFILE=dev uses a debug build: the same CER, but folio's wall time is not comparable.
+PROFILE=${PROFILE:-release}
+log "building ($PROFILE)"
+(cd "$root" && cargo build --quiet --locked --profile "$PROFILE" ${CARGO_BUILD_TARGET:+--target "$CARGO_BUILD_TARGET"} -p folio-ocr --example capture_bench)
+out=$PROFILE; [[ $PROFILE == dev ]] && out=debug
+tool=$CARGO_TARGET_DIR/${CARGO_BUILD_TARGET:+$CARGO_BUILD_TARGET/}$out/examples/capture_bench
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

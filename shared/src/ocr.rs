@@ -214,6 +214,23 @@ pub struct Progress {
 /// Called after each page; must be cheap (hand the value to a channel).
 pub type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
 
+/// Milliseconds one page's preparation takes (the look at its small copy, then
+/// all of it: light, turn, deskew), for the benchmark.
+pub fn preparation_ms(page: &image::GrayImage, rotate: bool) -> (f64, f64) {
+    let image = engine::GrayImage {
+        width: page.width(),
+        height: page.height(),
+        stride: page.width() as usize,
+        pixels: page.as_raw().clone(),
+    };
+    let started = std::time::Instant::now();
+    let _ = orient::analyse(&image, rotate);
+    let analysed = started.elapsed().as_secs_f64() * 1000.0;
+    let started = std::time::Instant::now();
+    let _ = orient::prepare(&image, rotate);
+    (analysed, started.elapsed().as_secs_f64() * 1000.0)
+}
+
 /// Opens the document and checks every limit (page count, pixels per page)
 /// without rendering or recognising anything: milliseconds, on a blocking thread.
 pub async fn inspect(

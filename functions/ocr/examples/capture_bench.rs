@@ -7,6 +7,7 @@
 //! capture_bench make DIR SET      set number SET of every capture kind: NAME.{pdf,jpg,png}, NAME.txt (known), NAME.meta (lang dpi kind)
 //! capture_bench read DIR          folio on every capture: `name<TAB>edits<TAB>chars<TAB>ms` lines, then `wall_ms<TAB>N`
 //! capture_bench cer KNOWN FOUND   `edits<TAB>chars` of one recognised text file
+//! capture_bench cost              median ms of a full 300 dpi page's preparation (look, then all of it), per kind of page
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -27,6 +28,7 @@ async fn main() -> ExitCode {
         ["make", dir, set] => make(Path::new(dir), set.parse().unwrap_or(0)),
         ["read", dir] => read(Path::new(dir)).await,
         ["cer", known, found] => cer(known, found),
+        ["cost"] => cost(),
         _ => Err(anyhow::anyhow!(
             "usage: capture_bench make DIR SET | read DIR | cer KNOWN FOUND"
         )),
@@ -91,7 +93,7 @@ async fn read(dir: &Path) -> anyhow::Result<()> {
         "DATABASE_URL".to_owned(),
         "postgres://unused@127.0.0.1/unused".to_owned(),
     )]);
-    let config = Config::from_vars(Function::Ocr, vars)?.ocr;
+    let config = Config::from_vars(Function::Health, vars)?.ocr;
     let ocr = Ocr::global(&config);
     let limits = Limits::from(&config);
     let files = inputs(dir)?;
@@ -144,6 +146,31 @@ fn options(ocr: &Ocr, lang: &str, config: &shared::config::OcrConfig) -> anyhow:
         rotate_pages: true,
         words: false,
     })
+}
+
+fn cost() -> anyhow::Result<()> {
+    use shared::ocr::samples;
+    let text = samples::page_text(0);
+    let clean = samples::render_text(&text, 300, 792.0)?;
+    let pages = [
+        ("clean upright scan", clean.clone()),
+        ("upside down", image::imageops::rotate180(&clean)),
+        ("sideways", image::imageops::rotate90(&clean)),
+        ("shadowed photo", captures::under_a_lamp(&clean, 1)),
+    ];
+    for (name, page) in pages {
+        let mut looks = Vec::new();
+        let mut totals = Vec::new();
+        for _ in 0..5 {
+            let (look, total) = shared::ocr::preparation_ms(&page, true);
+            looks.push(look);
+            totals.push(total);
+        }
+        looks.sort_by(f64::total_cmp);
+        totals.sort_by(f64::total_cmp);
+        println!("{name}\t{:.0}\t{:.0}", looks[2], totals[2]);
+    }
+    Ok(())
 }
 
 fn cer(known: &str, found: &str) -> anyhow::Result<()> {
