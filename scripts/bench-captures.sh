@@ -13,7 +13,7 @@
 # CER is per capture kind over all sets (whitespace runs count as one space);
 # wall time is for one whole set (11 captures) at a time, median over the sets.
 #
-#   scripts/bench-captures.sh        SETS=3 by default; PROFILE=dev for a debug build
+#   scripts/bench-captures.sh        SETS=3 by default; PROFILE=dev: see below
 #
 # Needs: cargo, ocrmypdf (PyPI `ocrmypdf`; OCRMYPDF=path to use another), Debian
 # ghostscript, tesseract with eng, ind and osd, libpdfium.so.
@@ -30,10 +30,15 @@ log() { printf 'bench-captures: %s\n' "$*" >&2; }
 command -v "$OCRMYPDF" >/dev/null 2>&1 || die "ocrmypdf is missing (pip install ocrmypdf; apt-get install ghostscript)"
 command -v gs >/dev/null 2>&1 || die "ghostscript is missing (apt-get install ghostscript)"
 
-# PROFILE=dev uses a debug build: the same CER, but folio's wall time is not comparable.
+# PROFILE=dev reuses a debug build's dependencies (no release build of the whole
+# tree) with folio's own crates optimised (opt-level 3); folio's time is then close
+# to a release build's (the C libraries, Tesseract above all, are the same either way).
 PROFILE=${PROFILE:-release}
+extra=()
+[[ $PROFILE == dev ]] && extra=(--config 'profile.dev.package.folio-shared.opt-level=3'
+                               --config 'profile.dev.package.folio-ocr.opt-level=3')
 log "building ($PROFILE)"
-(cd "$root" && cargo build --quiet --locked --profile "$PROFILE" ${CARGO_BUILD_TARGET:+--target "$CARGO_BUILD_TARGET"} -p folio-ocr --example capture_bench)
+(cd "$root" && cargo build --quiet --locked --profile "$PROFILE" "${extra[@]}" ${CARGO_BUILD_TARGET:+--target "$CARGO_BUILD_TARGET"} -p folio-ocr --example capture_bench)
 out=$PROFILE; [[ $PROFILE == dev ]] && out=debug
 tool=$CARGO_TARGET_DIR/${CARGO_BUILD_TARGET:+$CARGO_BUILD_TARGET/}$out/examples/capture_bench
 
@@ -74,6 +79,9 @@ for set in $(seq 0 $((SETS - 1))); do
     printf 'cer\tocrmypdf\t%s\t%s\t%s\n' "${name#s*-}" "$edits" "$chars" >>"$results"
   done
 done
+
+log "preparation cost per 300 dpi page (median of 5): kind, look ms, all ms"
+"$tool" cost | sed 's/^/  /' >&2
 
 python3 - "$results" "$SETS" <<'PY'
 import sys, statistics, collections
