@@ -113,3 +113,32 @@ fn noise_from_a_page_read_the_wrong_way_is_not_word_like() {
     assert!(quality.word_share.is_some_and(|s| s > 0.9), "{quality:?}");
     assert!(Quality::of(&prose, 0.4).low_quality);
 }
+
+#[tokio::test]
+async fn a_page_turned_by_mistake_is_read_again_as_it_stood() {
+    // No capitals, ascenders or i-dots, many descenders: upright, it looks
+    // upside down to the ink test; the reading decides.
+    let text = "gray syrup on young grapes, soggy mangoes and sponge cream. \
+                a savory grocery query, pepper jars and a canary on a pony. \
+                many easy games on a grove, cargo prayers, murky spruce.\n\
+                your young pup grows over summer as grapes may. \
+                pour syrup over mangoes, space copy, gossamer yarn and pepper.";
+    let page = samples::render_text(text, 300, samples::fitted_height(text)).expect("render");
+    let gray = super::super::engine::GrayImage {
+        width: page.width(),
+        height: page.height(),
+        stride: page.width() as usize,
+        pixels: page.as_raw().clone(),
+    };
+    // The ink test alone would turn it over…
+    assert_eq!(super::super::orient::analyse(&gray, true).quarter_turns, 2);
+    let document = Document::from_bytes(samples::png(&page).expect("png").into()).expect("png");
+    let result = recognise(ocr(), &document, &options("eng"), limits(), None)
+        .await
+        .expect("recognised");
+    let page = &result.pages[0];
+    let rate = cer::cer(text, &page.text);
+    assert!(rate <= 0.03, "CER {rate:.4}: {}", page.text);
+    // …but the page is read as it stood.
+    assert_eq!(page.rotation, Some(0));
+}
