@@ -142,3 +142,31 @@ async fn a_page_turned_by_mistake_is_read_again_as_it_stood() {
     // …but the page is read as it stood.
     assert_eq!(page.rotation, Some(0));
 }
+
+#[tokio::test]
+async fn a_tiff_page_is_put_upright_by_its_orientation_tag() {
+    let text = samples::paragraph(5);
+    let page = samples::render_text(&text, 200, samples::fitted_height(&text)).expect("render");
+    let stored = image::imageops::rotate180(&page);
+    let mut out = std::io::Cursor::new(Vec::new());
+    {
+        let mut encoder = tiff::encoder::TiffEncoder::new(&mut out).expect("encoder");
+        let mut image = encoder
+            .new_image::<tiff::encoder::colortype::Gray8>(stored.width(), stored.height())
+            .expect("image");
+        image
+            .encoder()
+            .write_tag(tiff::tags::Tag::Orientation, 3_u16)
+            .expect("orientation");
+        image.write_data(stored.as_raw()).expect("pixels");
+    }
+    let document = Document::from_bytes(out.into_inner().into()).expect("tiff");
+    let result = recognise(ocr(), &document, &options("eng"), limits(), None)
+        .await
+        .expect("recognised");
+    let page = &result.pages[0];
+    let rate = cer::cer(&text, &page.text);
+    assert!(rate <= 0.03, "CER {rate:.4}: {}", page.text);
+    // The tag put it upright; nothing was guessed.
+    assert_eq!(page.rotation, Some(0));
+}
