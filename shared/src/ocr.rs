@@ -12,14 +12,17 @@ mod engine;
 mod error;
 pub mod job;
 mod langs;
+mod orient;
 mod pdf;
 mod pipeline;
+pub mod quality;
 mod raster;
 mod readiness;
 pub mod samples;
 pub mod service;
 mod sniff;
 pub mod store;
+pub mod words;
 
 #[cfg(test)]
 mod tests;
@@ -36,6 +39,7 @@ use crate::config::OcrConfig;
 pub use engine::{Ocr, ensure_single_threaded_omp};
 pub use error::OcrError;
 pub use langs::Lang;
+pub use quality::Quality;
 pub use readiness::{OcrCheck, readiness};
 pub use sniff::Kind;
 
@@ -81,6 +85,10 @@ pub struct Options {
     pub force_ocr: bool,
     /// Render resolution for PDF pages that need OCR (72–600).
     pub dpi: u16,
+    /// Find which way is up on every OCR page and turn it (`rotate_pages`).
+    pub rotate_pages: bool,
+    /// Keep per-word results (`include=words`).
+    pub words: bool,
 }
 
 impl Options {
@@ -90,12 +98,19 @@ impl Options {
     pub fn cache_key(&self, kind: Kind) -> String {
         match kind {
             Kind::Pdf => format!(
-                "lang={};force_ocr={};dpi={}",
+                "lang={};force_ocr={};dpi={};rotate={};words={}",
                 self.lang,
                 u8::from(self.force_ocr),
-                self.dpi
+                self.dpi,
+                u8::from(self.rotate_pages),
+                u8::from(self.words)
             ),
-            _ => format!("lang={}", self.lang),
+            _ => format!(
+                "lang={};rotate={};words={}",
+                self.lang,
+                u8::from(self.rotate_pages),
+                u8::from(self.words)
+            ),
         }
     }
 }
@@ -135,6 +150,26 @@ pub struct Page {
     pub confidence: Option<f32>,
     pub width_px: Option<u32>,
     pub height_px: Option<u32>,
+    /// Clockwise degrees an OCR page was turned before recognition (EXIF
+    /// orientation aside): 0, 90, 180 or 270.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotation: Option<u16>,
+    /// How far the OCR page's lines were skewed (positive = clockwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skew_degrees: Option<f32>,
+    /// How well an OCR page read (see `quality`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quality: Option<Quality>,
+    /// The OCR page's words, in reading order (only with `include=words`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub words: Option<Vec<words::Word>>,
+}
+
+impl Page {
+    /// An OCR page whose quality is below the documented thresholds.
+    pub fn low_quality(&self) -> bool {
+        self.quality.is_some_and(|q| q.low_quality)
+    }
 }
 
 /// A recognised document: what the cache stores and every answer is built from.
@@ -178,6 +213,23 @@ pub struct Progress {
 
 /// Called after each page; must be cheap (hand the value to a channel).
 pub type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
+
+/// Milliseconds one page's preparation takes (the look at its small copy, then
+/// all of it: light, turn, deskew), for the benchmark.
+pub fn preparation_ms(page: &image::GrayImage, rotate: bool) -> (f64, f64) {
+    let image = engine::GrayImage {
+        width: page.width(),
+        height: page.height(),
+        stride: page.width() as usize,
+        pixels: page.as_raw().clone(),
+    };
+    let started = std::time::Instant::now();
+    let _ = orient::analyse(&image, rotate);
+    let analysed = started.elapsed().as_secs_f64() * 1000.0;
+    let started = std::time::Instant::now();
+    let _ = orient::prepare(&image, rotate);
+    (analysed, started.elapsed().as_secs_f64() * 1000.0)
+}
 
 /// Opens the document and checks every limit (page count, pixels per page)
 /// without rendering or recognising anything: milliseconds, on a blocking thread.

@@ -13,6 +13,8 @@ pub struct OcrQuery {
     mode: Option<String>,
     force_ocr: Option<String>,
     dpi: Option<String>,
+    rotate_pages: Option<String>,
+    include: Option<String>,
 }
 
 /// How the caller wants the answer.
@@ -54,6 +56,27 @@ impl Params {
                 ));
             }
         };
+        let rotate_pages = match query.rotate_pages.as_deref().map(str::trim) {
+            None | Some("true" | "1") => true,
+            Some("false" | "0") => false,
+            Some(_) => {
+                return Err(Error::BadRequest(
+                    "`rotate_pages` must be `true` or `false`".into(),
+                ));
+            }
+        };
+        let mut words = false;
+        for part in query.include.as_deref().unwrap_or("").split(',') {
+            match part.trim() {
+                "" => {}
+                "words" => words = true,
+                _ => {
+                    return Err(Error::BadRequest(
+                        "`include` takes a comma-separated list of: words".into(),
+                    ));
+                }
+            }
+        }
         let dpi = match query.dpi.as_deref().map(str::trim) {
             None => config.default_dpi,
             Some(raw) => raw
@@ -73,6 +96,8 @@ impl Params {
                 lang,
                 force_ocr,
                 dpi,
+                rotate_pages,
+                words,
             },
         })
     }

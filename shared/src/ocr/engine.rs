@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use leptess::tesseract::TessApi;
 
-use super::{Lang, OcrError, langs};
+use super::{Lang, OcrError, langs, orient};
 use crate::config::OcrConfig;
 
 /// Engines (language sets) a worker keeps started; the least recently used goes.
@@ -22,6 +22,7 @@ const ENGINES_PER_WORKER: usize = 3;
 const DOCUMENTS_PER_WORKER: usize = 2;
 
 /// 8-bit gray pixels, rows `stride` bytes apart.
+#[derive(Clone)]
 pub(crate) struct GrayImage {
     pub width: u32,
     pub height: u32,
@@ -34,6 +35,13 @@ pub(crate) struct Recognition {
     pub text: String,
     /// Mean word confidence, 0–1.
     pub confidence: f32,
+    /// The page as recognised (after any turn).
+    pub width: u32,
+    pub height: u32,
+    /// Clockwise degrees the page was turned (0/90/180/270).
+    pub rotation: u16,
+    pub skew_degrees: f32,
+    pub words: Option<Vec<super::words::Word>>,
 }
 
 pub(crate) type Reply = mpsc::Sender<(usize, Result<Recognition, OcrError>)>;
@@ -45,6 +53,10 @@ pub(crate) struct Task {
     /// The resolution the page was rendered at; `None` lets Tesseract estimate it.
     pub dpi: Option<u16>,
     pub lang: Lang,
+    /// Detect which way is up and turn the page.
+    pub rotate: bool,
+    /// Keep per-word results.
+    pub words: bool,
     pub cancel: Arc<AtomicBool>,
     pub reply: Reply,
 }
@@ -173,8 +185,32 @@ struct Engines {
 }
 
 impl Engines {
+    /// Prepares the page (light, turn, skew) and reads it. A page that was
+    /// turned and then reads poorly is read again as it stood, and the better
+    /// reading (by mean confidence) is kept: a wrong turn costs time, not text.
     fn recognise(&mut self, task: &Task) -> Result<Recognition, OcrError> {
-        let image = &task.image;
+        let prepared = orient::prepare(&task.image, task.rotate);
+        let turned = prepared.rotation;
+        let first = self.read(task, prepared)?;
+        if turned == 0 || first.confidence >= super::quality::LOW_CONFIDENCE {
+            return Ok(first);
+        }
+        let second = self.read(task, orient::prepare(&task.image, false))?;
+        tracing::info!(
+            turned,
+            turned_confidence = first.confidence,
+            unturned_confidence = second.confidence,
+            "a turned page read poorly; read it as it stood too"
+        );
+        Ok(if second.confidence > first.confidence {
+            second
+        } else {
+            first
+        })
+    }
+
+    fn read(&mut self, task: &Task, prepared: orient::Prepared) -> Result<Recognition, OcrError> {
+        let image = prepared.image.as_ref().unwrap_or(&task.image);
         let dimension = |v: u32| c_int::try_from(v).map_err(|_| anyhow::anyhow!("page too wide"));
         let stride = c_int::try_from(image.stride).map_err(|_| anyhow::anyhow!("stride"))?;
         let (width, height) = (dimension(image.width)?, dimension(image.height)?);
@@ -195,9 +231,28 @@ impl Engines {
             .map_err(|_| anyhow::anyhow!("Tesseract returned no text"))?;
         let text: &std::ffi::CStr = text.as_ref();
         let confidence = api.mean_text_conf().clamp(0, 100) as f32 / 100.0;
+        let words = if task.words {
+            let tsv = api
+                .raw
+                .get_tsv_text(0)
+                .map_err(|_| anyhow::anyhow!("Tesseract returned no words"))?;
+            let tsv: &std::ffi::CStr = tsv.as_ref();
+            Some(super::words::from_tsv(
+                &tsv.to_string_lossy(),
+                image.width,
+                image.height,
+            ))
+        } else {
+            None
+        };
         Ok(Recognition {
             text: text.to_string_lossy().into_owned(),
             confidence,
+            width: image.width,
+            height: image.height,
+            rotation: prepared.rotation,
+            skew_degrees: prepared.skew_degrees,
+            words,
         })
     }
 

@@ -27,6 +27,14 @@ struct Payload {
     lang: String,
     force_ocr: bool,
     dpi: u16,
+    #[serde(default = "yes")]
+    rotate_pages: bool,
+    #[serde(default)]
+    words: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Stores `document` and enqueues its job, both or neither. Returns the job id.
@@ -45,6 +53,8 @@ pub async fn enqueue(
         lang: options.lang.as_str().to_owned(),
         force_ocr: options.force_ocr,
         dpi: options.dpi,
+        rotate_pages: options.rotate_pages,
+        words: options.words,
     };
     let mut job = NewJob::new(
         KIND,
@@ -108,6 +118,8 @@ impl JobHandler for OcrJob {
             lang,
             force_ocr: payload.force_ocr,
             dpi: payload.dpi,
+            rotate_pages: payload.rotate_pages,
+            words: payload.words,
         };
 
         // Pages finish on blocking threads; their progress reaches the job

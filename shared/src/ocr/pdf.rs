@@ -21,6 +21,10 @@ const MIN_TEXT_CHARS: usize = 10;
 /// A page with less text than this whose images cover most of it is a scan
 /// with a stamp or header in text: OCR it.
 const SHORT_TEXT_CHARS: usize = 200;
+/// Images covering this share of a page with little text make it an OCR page.
+const IMAGE_WORTH_READING: f32 = 0.05;
+/// This many vector shapes on a page with little text make it an OCR page.
+const SHAPES_WORTH_READING: usize = 200;
 /// Where a complete PDF's last `%%EOF` must be.
 const EOF_WINDOW: usize = 2048;
 
@@ -165,7 +169,14 @@ fn pixel_size(page: &PdfPage<'_>, dpi: u16) -> Option<(u64, u64)> {
     Some((side(page.width().value)?, side(page.height().value)?))
 }
 
-/// The page's text layer when it holds real text.
+/// The page's text layer, unless the page has something for OCR to read.
+///
+/// A page with real text is taken from its text layer, except a page with a
+/// little text over images covering most of it (a scan with a stamp). A page
+/// with little or no text is taken from its text layer too (a title page, a
+/// page number, a blank page: there is nothing more to find), unless images
+/// cover a noticeable part of it or it is drawn with many vector shapes
+/// (outlined text). Glyphs without a Unicode mapping always go to OCR.
 fn text_layer(page: &PdfPage<'_>) -> Option<String> {
     let text = clean_text(&page.text().ok()?.all());
     let (mut visible, mut letters, mut junk) = (0_usize, 0_usize, 0_usize);
@@ -178,11 +189,25 @@ fn text_layer(page: &PdfPage<'_>) -> Option<String> {
             junk += 1;
         }
     }
-    let real = letters >= MIN_TEXT_CHARS && letters * 2 >= visible && junk * 10 <= visible;
-    if !real || (letters < SHORT_TEXT_CHARS && image_coverage(page) >= 0.5) {
+    if junk > 0 && junk * 10 > visible {
         return None;
     }
-    Some(text)
+    let coverage = image_coverage(page);
+    let real = letters >= MIN_TEXT_CHARS && letters * 2 >= visible;
+    if real {
+        return (letters >= SHORT_TEXT_CHARS || coverage < 0.5).then_some(text);
+    }
+    let nothing_else = coverage < IMAGE_WORTH_READING && shapes(page) < SHAPES_WORTH_READING;
+    nothing_else.then_some(text)
+}
+
+/// Vector path objects on the page (outlined text is drawn with many).
+fn shapes(page: &PdfPage<'_>) -> usize {
+    page.objects()
+        .iter()
+        .filter(|o| o.object_type() == PdfPageObjectType::Path)
+        .take(SHAPES_WORTH_READING)
+        .count()
 }
 
 /// The share of the page covered by image objects (0–1, overlaps counted twice).

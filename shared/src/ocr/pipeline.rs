@@ -11,7 +11,7 @@ use super::engine::{GrayImage, Ocr, Recognition, Reply, Task};
 use super::pdf::{self, PagePlan};
 use super::{
     Accept, Document, Inspection, Kind, Lang, Limits, OcrError, Options, Outcome, Page, Progress,
-    Recognised, Source, raster,
+    Quality, Recognised, Source, raster,
 };
 
 type ProgressRef<'a> = Option<&'a (dyn Fn(Progress) + Send + Sync)>;
@@ -65,6 +65,8 @@ pub(crate) fn recognise(
             return Ok(Outcome::Declined(inspection));
         }
         let mut collector = Collector::new(ocr, &options.lang, plans.len(), progress, cancel);
+        collector.rotate = options.rotate_pages;
+        collector.words = options.words;
         for (index, plan) in plans.into_iter().enumerate() {
             stop(cancel)?;
             match plan {
@@ -86,6 +88,8 @@ pub(crate) fn recognise(
             return Ok(Outcome::Declined(inspection));
         }
         let mut collector = Collector::new(ocr, &options.lang, count as usize, progress, cancel);
+        collector.rotate = options.rotate_pages;
+        collector.words = options.words;
         for index in 0..count as usize {
             stop(cancel)?;
             let image = raster::decode(document.kind, &document.bytes, index, limits)?;
@@ -116,7 +120,8 @@ struct Collector<'a> {
     ocr: &'static Ocr,
     lang: Lang,
     pages: Vec<Option<Page>>,
-    sizes: Vec<(u32, u32)>,
+    rotate: bool,
+    words: bool,
     in_flight: usize,
     max_in_flight: usize,
     reply: Reply,
@@ -139,7 +144,8 @@ impl<'a> Collector<'a> {
             ocr,
             lang: lang.clone(),
             pages: vec![None; count],
-            sizes: vec![(0, 0); count],
+            rotate: true,
+            words: false,
             in_flight: 0,
             max_in_flight: ocr.workers() + 1,
             reply,
@@ -160,6 +166,10 @@ impl<'a> Collector<'a> {
                 confidence: None,
                 width_px: None,
                 height_px: None,
+                rotation: None,
+                skew_degrees: None,
+                quality: None,
+                words: None,
             },
         );
     }
@@ -171,12 +181,13 @@ impl<'a> Collector<'a> {
         if self.cancel.load(Ordering::Relaxed) {
             return Err(OcrError::Cancelled);
         }
-        self.sizes[index] = (image.width, image.height);
         self.ocr.submit(Task {
             index,
             image,
             dpi,
             lang: self.lang.clone(),
+            rotate: self.rotate,
+            words: self.words,
             cancel: self.cancel.clone(),
             reply: self.reply.clone(),
         })?;
@@ -191,16 +202,21 @@ impl<'a> Collector<'a> {
             .map_err(|_| anyhow::anyhow!("an OCR worker went away"))?;
         self.in_flight -= 1;
         let recognition = outcome?;
-        let (width, height) = self.sizes[index];
+        let text = clean_text(&recognition.text);
+        let quality = Quality::of(&text, recognition.confidence);
         self.finished(
             index,
             Page {
                 page: index as u32 + 1,
                 source: Source::Ocr,
-                text: clean_text(&recognition.text),
+                text,
                 confidence: Some((recognition.confidence * 100.0).round() / 100.0),
-                width_px: Some(width),
-                height_px: Some(height),
+                width_px: Some(recognition.width),
+                height_px: Some(recognition.height),
+                rotation: Some(recognition.rotation),
+                skew_degrees: Some(recognition.skew_degrees),
+                quality: Some(quality),
+                words: recognition.words,
             },
         );
         Ok(())

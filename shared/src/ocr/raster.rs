@@ -6,11 +6,12 @@
 
 use std::io::Cursor;
 
-use image::{DynamicImage, ImageFormat, ImageReader};
+use image::metadata::Orientation;
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
 use tiff::decoder::{Decoder, DecodingResult};
 
 use super::engine::GrayImage;
-use super::{Kind, Limits, OcrError};
+use super::{Kind, Limits, OcrError, orient};
 
 /// Widest sample the decoders may produce, per pixel (RGBA, 16 bits each).
 const MAX_BYTES_PER_PIXEL: u64 = 8;
@@ -44,8 +45,12 @@ pub(crate) fn decode(
             caps.max_image_height = Some(height);
             caps.max_alloc = Some(limits.max_pixels.saturating_mul(MAX_BYTES_PER_PIXEL));
             reader.limits(caps);
-            let image = reader.decode().map_err(|e| broken(kind, &e))?;
-            Ok(to_gray(image))
+            let mut decoder = reader.into_decoder().map_err(|e| broken(kind, &e))?;
+            // A camera's portrait shot is stored as landscape pixels plus an
+            // EXIF Orientation tag: apply it before anything else.
+            let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+            let image = DynamicImage::from_decoder(decoder).map_err(|e| broken(kind, &e))?;
+            Ok(orient::apply_exif(to_gray(image), orientation))
         }
         Kind::Pdf => Err(anyhow::anyhow!("a PDF is not an image").into()),
     }
@@ -172,6 +177,14 @@ fn tiff_page(bytes: &[u8], index: usize, limits: Limits) -> Result<GrayImage, Oc
     let (width, height) = decoder.dimensions().map_err(|e| broken(Kind::Tiff, &e))?;
     check_pixels(index as u32 + 1, width, height, limits)?;
     let color = decoder.colortype().map_err(|e| broken(Kind::Tiff, &e))?;
+    let orientation = decoder
+        .find_tag(tiff::tags::Tag::Orientation)
+        .ok()
+        .flatten()
+        .and_then(|v| v.into_u16().ok())
+        .and_then(|v| u8::try_from(v).ok())
+        .and_then(Orientation::from_exif)
+        .unwrap_or(Orientation::NoTransforms);
     let data = decoder.read_image().map_err(|e| broken(Kind::Tiff, &e))?;
     let page = index + 1;
     let unreadable = || {
@@ -182,7 +195,9 @@ fn tiff_page(bytes: &[u8], index: usize, limits: Limits) -> Result<GrayImage, Oc
     use tiff::ColorType as C;
     let image = match (color, data) {
         (C::Gray(1), DecodingResult::U8(packed)) => {
-            return bilevel(width, height, &packed).ok_or_else(unreadable);
+            return bilevel(width, height, &packed)
+                .map(|page| orient::apply_exif(page, orientation))
+                .ok_or_else(unreadable);
         }
         (C::Gray(8), DecodingResult::U8(v)) => {
             image::GrayImage::from_raw(width, height, v).map(DynamicImage::ImageLuma8)
@@ -208,7 +223,9 @@ fn tiff_page(bytes: &[u8], index: usize, limits: Limits) -> Result<GrayImage, Oc
         (C::CMYK(8), DecodingResult::U8(v)) => cmyk_to_rgb(width, height, &v),
         _ => None,
     };
-    image.map(to_gray).ok_or_else(unreadable)
+    image
+        .map(|image| orient::apply_exif(to_gray(image), orientation))
+        .ok_or_else(unreadable)
 }
 
 /// 1-bit rows (padded to whole bytes, 1 = white once the decoder has applied

@@ -5,6 +5,7 @@
 //! header (a huge PNG, one whose header lies). PDFs are built with PDFium
 //! itself, images with the pure-Rust encoders the decoders come with.
 
+pub mod captures;
 mod hostile;
 mod prose;
 mod scanner;
@@ -79,8 +80,40 @@ pub fn pdf(pages: &[(String, PageKind)]) -> anyhow::Result<Vec<u8>> {
     document.save_to_bytes().context("save pdf")
 }
 
-/// A PDF of `count` empty pages of `width` × `height` points.
+/// A PDF of `count` pages of `width` × `height` points whose first page is a
+/// blank scan (one white image over the whole page, so it needs OCR); the
+/// others are empty (read from their empty text layer).
 pub fn blank_pdf(count: u32, width: f32, height: f32) -> anyhow::Result<Vec<u8>> {
+    let pdfium = pdfium()?;
+    let mut document = pdfium.create_new_pdf().context("new pdf")?;
+    let size = PdfPagePaperSize::new_custom(PdfPoints::new(width), PdfPoints::new(height));
+    let white = jpeg(&image::GrayImage::from_pixel(8, 8, image::Luma([255])), 90)?;
+    for number in 0..count {
+        let image = if number == 0 {
+            let mut image =
+                PdfPageImageObject::new_from_jpeg_reader(&document, Cursor::new(white.clone()))
+                    .context("image object")?;
+            image.scale(width, height).context("scale")?;
+            Some(image)
+        } else {
+            None
+        };
+        let mut page = document
+            .pages_mut()
+            .create_page_at_end(size)
+            .context("page")?;
+        if let Some(image) = image {
+            page.objects_mut()
+                .add_image_object(image)
+                .context("add image")?;
+        }
+    }
+    document.save_to_bytes().context("save pdf")
+}
+
+/// A PDF of `count` pages of `width` × `height` points with nothing on them
+/// (no text, no image): born-digital blank pages.
+pub fn empty_pdf(count: u32, width: f32, height: f32) -> anyhow::Result<Vec<u8>> {
     let pdfium = pdfium()?;
     let mut document = pdfium.create_new_pdf().context("new pdf")?;
     let size = PdfPagePaperSize::new_custom(PdfPoints::new(width), PdfPoints::new(height));

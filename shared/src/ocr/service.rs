@@ -21,7 +21,7 @@ use crate::kv::Kv;
 use crate::state::AppState;
 
 /// Bumped when a change to the engine changes results, so old ones stop matching.
-const RESULT_VERSION: &str = "v1";
+const RESULT_VERSION: &str = "v2";
 
 /// The 200 answer (`POST /v1/ocr`, `GET /v1/ocr/documents/{id}`, a finished job's `result`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,6 +1,8 @@
 //! Unit tests of the OCR engine: sniffing, languages, the CER helper and text
 //! cleaning here; images, PDFs and the Tesseract pool in their own modules.
 
+mod born_digital;
+mod captures;
 mod engine;
 mod images;
 mod pdfs;
@@ -32,6 +34,8 @@ pub(super) fn options(lang: &str) -> Options {
         lang: ocr().lang(lang).expect("installed language"),
         force_ocr: false,
         dpi: 300,
+        rotate_pages: true,
+        words: false,
     }
 }
 

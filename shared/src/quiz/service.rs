@@ -80,6 +80,7 @@ impl Quizzes {
                 let document = load_document(&mut conn, owner_id, *id).await?;
                 conn.commit().await?;
                 let document = document.ok_or(Error::NotFound)?;
+                poorly_read(&document, &mut warnings)?;
                 let text = self.within_text_limit(document.text, &mut warnings);
                 if text.trim().is_empty() {
                     return Err(Error::unprocessable(
@@ -305,5 +306,74 @@ fn generation_error(e: GenerationError) -> Error {
             what: "the quiz generator",
             retry_after: Duration::from_secs(retry_after_secs),
         },
+    }
+}
+
+/// Above this share of its characters on pages that read poorly, a document
+/// makes no quiz (422 `document-reads-poorly`); below it, those pages are
+/// left out and the quiz says so in `warnings`.
+pub const POOR_READING_REFUSAL_SHARE: f32 = 0.5;
+
+fn poorly_read(
+    document: &super::document::SourceDocument,
+    warnings: &mut Vec<String>,
+) -> Result<(), Error> {
+    if document.low_quality_pages.is_empty() {
+        return Ok(());
+    }
+    let pages = document
+        .low_quality_pages
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let why = format!(
+        "mean OCR confidence below {:.2} or fewer than {:.0} % word-like tokens",
+        crate::ocr::quality::LOW_CONFIDENCE,
+        crate::ocr::quality::LOW_WORD_SHARE * 100.0
+    );
+    if document.low_quality_share > POOR_READING_REFUSAL_SHARE || document.text.trim().is_empty() {
+        return Err(Error::unprocessable(
+            "document-reads-poorly",
+            format!(
+                "page(s) {pages} of this document read poorly ({why}); send a clearer, upright \
+                 capture of them"
+            ),
+        ));
+    }
+    warnings.push(format!(
+        "page(s) {pages} read poorly ({why}) and were left out of the quiz"
+    ));
+    Ok(())
+}
+
+#[cfg(test)]
+mod poor_reading_tests {
+    use super::super::document::SourceDocument;
+    use super::*;
+
+    fn document(pages: Vec<u32>, share: f32, text: &str) -> SourceDocument {
+        SourceDocument {
+            sha256: String::new(),
+            text: text.into(),
+            low_quality_pages: pages,
+            low_quality_share: share,
+        }
+    }
+
+    #[test]
+    fn a_document_mostly_read_poorly_is_refused_naming_its_pages_and_a_few_bad_pages_warn() {
+        let mut warnings = Vec::new();
+        match poorly_read(&document(vec![1, 3], 0.8, "some text"), &mut warnings) {
+            Err(Error::Unprocessable { slug, detail }) => {
+                assert_eq!(slug, "document-reads-poorly");
+                assert!(detail.contains("1, 3"), "{detail}");
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        poorly_read(&document(vec![2], 0.2, "some text"), &mut warnings).expect("a warning");
+        assert!(warnings[0].contains("page(s) 2"), "{warnings:?}");
+        poorly_read(&document(vec![], 0.0, "some text"), &mut warnings).expect("clean");
+        assert_eq!(warnings.len(), 1);
     }
 }

@@ -5,6 +5,7 @@
 
 mod binary;
 mod cache;
+mod captures;
 mod documents;
 mod hostile;
 mod jobs;
