@@ -2,8 +2,8 @@
 //! port is bound. Every problem is collected, so one start-up error names every
 //! bad or missing variable. Secrets are `SecretString` and never reach `Debug`.
 
-mod database;
 mod auth;
+mod database;
 mod env;
 mod ocr;
 mod quiz;
@@ -15,9 +15,9 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
+pub use auth::{JwksConfig, JwtConfig, JwtKey, Provider, SessionConfig, TickOidcConfig};
 use database::database_config;
 pub use database::{DatabaseConfig, Pooler};
-pub use auth::{JwksConfig, JwtConfig, JwtKey, Provider, SessionConfig, TickOidcConfig};
 use env::Env;
 pub use env::{ConfigError, parse_duration};
 pub use ocr::OcrConfig;

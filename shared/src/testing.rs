@@ -393,8 +393,8 @@ impl TestResponse {
         assert_eq!(self.json["status"].as_u64(), Some(u64::from(status)));
     }
 }
-pub mod postgres;
 pub mod jwks_server;
+pub mod postgres;
 pub mod redis_server;
 pub mod upstash;
 

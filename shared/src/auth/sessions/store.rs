@@ -26,7 +26,7 @@ pub async fn load_or_create(
 ) -> Result<(SessionRow, Option<DateTime<Utc>>, bool), sqlx::Error> {
     let mut tx = pool.begin().await?;
     // Read first: a known session costs no write.
-    let found: Option<SessionRow> = sqlx::query_as(
+    let found: Option<SessionRow> = crate::db::query_as(
         "SELECT session_id, first_seen, last_seen, user_agent, revoked_at
          FROM auth_sessions WHERE user_id = $1 AND session_id = $2",
     )
@@ -38,7 +38,7 @@ pub async fn load_or_create(
     let row =
         match found {
             Some(row) => row,
-            None => sqlx::query_as(
+            None => crate::db::query_as(
                 "INSERT INTO auth_sessions (user_id, session_id, first_seen, last_seen, user_agent)
                  VALUES ($1, $2, $3, $3, $4)
                  ON CONFLICT (user_id, session_id) DO UPDATE SET user_id = EXCLUDED.user_id
@@ -60,7 +60,7 @@ async fn not_before_in(
     tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
     user_id: &str,
 ) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
-    sqlx::query_scalar("SELECT not_before FROM auth_user_marks WHERE user_id = $1")
+    crate::db::query_scalar("SELECT not_before FROM auth_user_marks WHERE user_id = $1")
         .bind(user_id)
         .fetch_optional(&mut **tx)
         .await
@@ -74,7 +74,7 @@ pub async fn touch(
     at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
-    sqlx::query(
+    crate::db::query(
         "UPDATE auth_sessions SET last_seen = $3
          WHERE user_id = $1 AND session_id = $2 AND last_seen < $3",
     )
@@ -94,7 +94,7 @@ pub async fn revoke(
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
-    sqlx::query(
+    crate::db::query(
         "INSERT INTO auth_sessions (user_id, session_id, first_seen, last_seen, revoked_at)
          VALUES ($1, $2, $3, $3, $3)
          ON CONFLICT (user_id, session_id)
@@ -115,7 +115,7 @@ pub async fn revoke_all(
     now: DateTime<Utc>,
 ) -> Result<DateTime<Utc>, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    let mark = sqlx::query_scalar(
+    let mark = crate::db::query_scalar(
         "INSERT INTO auth_user_marks (user_id, not_before) VALUES ($1, $2)
          ON CONFLICT (user_id)
          DO UPDATE SET not_before = GREATEST(auth_user_marks.not_before, EXCLUDED.not_before)
@@ -136,7 +136,7 @@ pub async fn live(
     since: DateTime<Utc>,
 ) -> Result<Vec<SessionRow>, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    let rows = sqlx::query_as(
+    let rows = crate::db::query_as(
         "SELECT s.session_id, s.first_seen, s.last_seen, s.user_agent, s.revoked_at
          FROM auth_sessions s
          LEFT JOIN auth_user_marks m ON m.user_id = s.user_id

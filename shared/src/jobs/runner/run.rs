@@ -16,7 +16,6 @@ use super::budget;
 use super::outcomes::Pending;
 use super::{Shutdown, TickSummary, Worker};
 use crate::db;
-use crate::jobs::handler::attempt_limit;
 use crate::jobs::notify::Notices;
 use crate::jobs::queue::{Claim, ClaimedJob, claim};
 use crate::jobs::{Completion, Failure, JobContext, JobError, JobEvent, release};
