@@ -25,7 +25,7 @@ use crate::kv::{Cmd, Kv, Script};
 /// Reads, judges and touches a session in one round trip. Codes: 0 = Redis
 /// has no copy, 1 = live (second item: 1 when last-seen is due in Postgres),
 /// 2 = logged out, 3 = too old, 4 = idle too long.
-const CHECK: &str = r"
+pub(crate) const CHECK_SOURCE: &str = r"
 local s = redis.call('HMGET', KEYS[1], 'first', 'last', 'rev', 'saved')
 if s[3] == '1' then return {2, 0} end
 local mark = redis.call('GET', KEYS[2])
@@ -90,16 +90,27 @@ impl Sessions {
             kv,
             config,
             clock,
-            check: Script::new(CHECK),
+            check: Script::new(CHECK_SOURCE),
         }
     }
 
+    /// Both keys of a user carry the same `{tag}` (a digest of the user id,
+    /// so no character of the id can end the tag early): the check script
+    /// touches both, and a cluster (or Upstash's key locking) wants them in
+    /// one hash slot.
+    fn user_tag(user: &str) -> String {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(user.as_bytes());
+        digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+    }
+
     fn session_key(user: &str, session: &str) -> String {
-        format!("auth:sess:{}:{user}:{session}", user.len())
+        let tag = Self::user_tag(user);
+        format!("auth:sess:{{{tag}}}:{}:{user}:{session}", user.len())
     }
 
     fn mark_key(user: &str) -> String {
-        format!("auth:nb:{user}")
+        format!("auth:nb:{{{}}}", Self::user_tag(user))
     }
 
     fn ttl(&self) -> Duration {

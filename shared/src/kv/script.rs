@@ -13,10 +13,11 @@ use super::Cmd;
 
 /// Every Lua script folio sends, by name: the guard test runs each on a real
 /// server (audited and in cluster mode) and fails on one missing here.
-pub fn catalogue() -> [(&'static str, &'static str); 2] {
+pub fn catalogue() -> [(&'static str, &'static str); 3] {
     [
         ("limits/gcra", crate::limits::GCRA_SOURCE),
         ("kv/rest/binary-args", super::rest::wire::BINARY_ARGS_SCRIPT),
+        ("auth/sessions/check", crate::auth::sessions::CHECK_SOURCE),
     ]
 }
 

@@ -16,9 +16,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use monitor::{Invocation, Monitor};
-use shared::config::RateLimitConfig;
+use shared::auth::Identity;
+use shared::auth::sessions::{Clock, Sessions};
+use shared::config::{RateLimitConfig, SessionConfig};
 use shared::kv::{Cmd, Kv, script};
 use shared::limits::{Policy, RateLimiter};
+use shared::testing::TestDb;
 use shared::testing::redis_server::RedisServer;
 use shared::testing::upstash::UpstashEmulator;
 
@@ -96,6 +99,37 @@ async fn run_folio_scripts(server: &RedisServer) {
     rest.publish("chan", &[0xff, 0xfe])
         .await
         .expect("binary PUBLISH over REST");
+    exercise_sessions(rest).await;
+}
+
+/// A session checked twice: the first check finds no copy in Redis and asks
+/// Postgres, the second is the one-round-trip path through the script.
+async fn exercise_sessions(kv: Kv) {
+    let db = TestDb::new().await;
+    let config = SessionConfig {
+        enabled: true,
+        id_claim: "sid".into(),
+        required: false,
+        idle_timeout: Duration::from_secs(1800),
+        max_age: Duration::from_secs(7 * 86400),
+        persist_every: Duration::from_secs(300),
+        idle_fail_open: true,
+    };
+    let sessions = Sessions::new(db.pool.clone(), kv, config, Clock::system());
+    let who = Identity {
+        user_id: "guard-user}{".into(),
+        session_id: Some("guard-session".into()),
+        issued_at: Some(chrono::Utc::now().timestamp()),
+        admin: false,
+        claims: Default::default(),
+    };
+    for _ in 0..2 {
+        let session = sessions
+            .check(&who, &axum::http::HeaderMap::new())
+            .await
+            .expect("a live session");
+        assert_eq!(session.as_deref(), Some("guard-session"));
+    }
 }
 
 /// The keys `call` touches, as the server itself reads them.
