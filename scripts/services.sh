@@ -28,7 +28,8 @@
 #
 # Environment overrides:
 #   FOLIO_SERVICES=throwaway       skip 1-3 and the system Redis: always use the throwaway pair
-#   FOLIO_LOCAL_DIR=DIR            where throwaway data lives (default: <repo>/.local, git-ignored)
+#   FOLIO_LOCAL_DIR=DIR            where throwaway data lives (default: <repo>/.local, git-ignored;
+#                                  as root in a checkout closed to other users: /var/tmp/folio-local-*)
 #   FOLIO_PG_PORT / FOLIO_REDIS_PORT                 throwaway ports (55432 / 56379)
 #   FOLIO_SYSTEM_PG_PORT / FOLIO_SYSTEM_REDIS_PORT   already-running servers (5432 / 6379)
 #   FOLIO_PG_OS_USER=NAME          OS user owning the throwaway cluster when run as root (postgres)
@@ -53,6 +54,14 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 LOCAL_DIR=${FOLIO_LOCAL_DIR:-$ROOT/.local}
+# As root, the servers run as another user (postgres), which must reach their folder: a
+# checkout inside a folder closed to other users (mktemp -d, a 0700 home) cannot hold it,
+# so the data goes to a folder of its own under /var/tmp, one per checkout.
+if [[ -z ${FOLIO_LOCAL_DIR:-} && $(id -u) == 0 ]] && id -u nobody >/dev/null 2>&1 &&
+  command -v runuser >/dev/null && ! (cd / && runuser -u nobody -- test -x "$ROOT"); then
+  LOCAL_DIR=/var/tmp/folio-local-$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)
+  mkdir -p "$LOCAL_DIR" && chmod 755 "$LOCAL_DIR"
+fi
 [[ $LOCAL_DIR == /* ]] || LOCAL_DIR=$PWD/$LOCAL_DIR
 MODE=${FOLIO_SERVICES:-auto}
 PG_PORT=${FOLIO_PG_PORT:-55432}
