@@ -15,12 +15,12 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use axum::Router;
 use axum::routing::get;
+use folio_testing::{TEST_JWT_SECRET, TestDb, TestPrefix, test_vars};
 use shared::AppState;
 use shared::auth::sessions::{Clock, Sessions};
 use shared::auth::{AuthUser, Authenticator};
 use shared::config::{Config, Function, RedisBackend};
 use shared::kv::{Cmd, Kv, KvError, Reply, TcpTransport, Transport};
-use shared::testing::{TEST_JWT_SECRET, TestDb, TestPrefix, test_vars};
 use tower::ServiceExt;
 
 const USERS: usize = 64;
@@ -159,7 +159,7 @@ async fn latency(router: &Router, tokens: &[String], reps: usize) -> Duration {
 async fn commits(db: &TestDb) -> anyhow::Result<i64> {
     // Statistics reach pg_stat_database within a second of a backend going idle.
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let admin = sqlx::PgPool::connect(&shared::testing::database_url()).await?;
+    let admin = sqlx::PgPool::connect(&folio_testing::database_url()).await?;
     let n = sqlx::query_scalar("SELECT xact_commit FROM pg_stat_database WHERE datname = $1")
         .bind(&db.name)
         .fetch_one(&admin)

@@ -12,12 +12,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use folio_testing::upstash::UpstashEmulator;
 use futures::future::BoxFuture;
 use secrecy::SecretString;
 use shared::config::{RateLimitConfig, RedisBackend, RedisConfig};
 use shared::kv::{Cmd, Kv, KvError, Reply, RestTransport, TcpTransport, Transport};
 use shared::limits::{Policy, RateLimiter};
-use shared::testing::upstash::UpstashEmulator;
 
 const TOKEN: &str = "bench-token";
 

@@ -8,7 +8,7 @@
 //! Upstream Redis: `REDIS_URL` (default `redis://127.0.0.1:6379`); token:
 //! `UPSTASH_EMULATOR_TOKEN` (default `local-dev-token`).
 
-use shared::testing::upstash::UpstashEmulator;
+use folio_testing::upstash::UpstashEmulator;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

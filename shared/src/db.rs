@@ -9,7 +9,7 @@ mod unit;
 
 pub use connect::{connect_options, is_unavailable, pool};
 pub use migrate::{migrate, migrate_in_transaction};
-pub(crate) use unit::use_unnamed_statements;
+pub use unit::use_unnamed_statements;
 pub use unit::{Unit, query, query_as, query_scalar, unit, unnamed_statements};
 
 /// The embedded migrations (`shared/migrations`).

@@ -14,7 +14,6 @@ pub mod quiz;
 pub mod serve;
 pub mod state;
 pub mod telemetry;
-pub mod testing;
 
 pub use error::{Error, Result};
 pub use serve::serve;

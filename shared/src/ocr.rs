@@ -18,7 +18,6 @@ mod pipeline;
 pub mod quality;
 mod raster;
 mod readiness;
-pub mod samples;
 pub mod service;
 mod sniff;
 pub mod store;
@@ -26,6 +25,12 @@ pub mod words;
 
 #[cfg(test)]
 mod tests;
+// The sample documents live in the dev-only `folio-testing` crate; the engine's
+// own unit tests compile the same source here, since they reach private parts.
+#[cfg(test)]
+#[allow(dead_code)] // the unit tests use only some of the generators
+#[path = "../../tests/support/src/samples/mod.rs"]
+pub(crate) mod samples;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -37,6 +42,15 @@ use sha2::{Digest, Sha256};
 use crate::config::OcrConfig;
 
 pub use engine::{Ocr, ensure_single_threaded_omp};
+
+/// The process's PDFium, bound on first use (from `PDFIUM_LIB_PATH`, else next
+/// to the executable, else the system library path). For tools and tests that
+/// make or inspect PDFs beside the engine; the error says what was tried.
+pub fn pdfium_library(
+    configured: Option<&str>,
+) -> Result<&'static pdfium_render::prelude::Pdfium, String> {
+    pdf::library(configured)
+}
 pub use error::OcrError;
 pub use langs::Lang;
 pub use quality::Quality;

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use folio_e2e::cargo_lambda::{Emulator, available};
 use folio_e2e::{Running, free_port};
+use folio_testing::samples;
 use serde_json::{Value, json};
-use shared::ocr::samples;
 
 use crate::World;
 
@@ -64,7 +64,7 @@ async fn the_functions_serve_function_urls_and_a_scheduled_tick_runs_ocr_under_c
         .build()
         .expect("client");
     let token = shared::auth::mint_hs256(
-        shared::testing::TEST_JWT_SECRET,
+        folio_testing::TEST_JWT_SECRET,
         "cargo-lambda-user",
         Duration::from_secs(600),
     )

@@ -82,7 +82,7 @@ async fn missing_lambda_variables_are_named_instead_of_panicking() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_ocr_binary_recognises_a_base64_image_sent_through_the_lambda_runtime() {
     use base64::Engine;
-    use shared::ocr::samples;
+    use folio_testing::samples;
 
     let world = World::new().await;
     let fake = LambdaFake::start().await;
@@ -94,7 +94,7 @@ async fn the_ocr_binary_recognises_a_base64_image_sent_through_the_lambda_runtim
     let image = samples::render_text(&text, 150, samples::fitted_height(&text)).expect("render");
     let png = samples::png(&image).expect("png");
     let token = shared::auth::mint_hs256(
-        shared::testing::TEST_JWT_SECRET,
+        folio_testing::TEST_JWT_SECRET,
         "lambda-user",
         Duration::from_secs(300),
     )

@@ -8,8 +8,8 @@ use std::time::Duration;
 use base64::Engine;
 use folio_e2e::lambda_fake::{LambdaFake, alb_event, rest_api_event};
 use folio_e2e::{Running, free_port};
+use folio_testing::samples;
 use serde_json::{Value, json};
-use shared::ocr::samples;
 
 use crate::World;
 
@@ -39,7 +39,7 @@ async fn a_rest_api_event_on_a_named_stage_reaches_the_same_routes_with_query_an
     let image = samples::render_text(&text, 150, samples::fitted_height(&text)).expect("render");
     let png = samples::png(&image).expect("png");
     let token = shared::auth::mint_hs256(
-        shared::testing::TEST_JWT_SECRET,
+        folio_testing::TEST_JWT_SECRET,
         "rest-user",
         Duration::from_secs(300),
     )

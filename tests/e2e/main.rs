@@ -12,7 +12,7 @@ mod pooler;
 mod shutdown;
 mod transport;
 
-use shared::testing::{TestDb, TestPrefix, test_vars};
+use folio_testing::{TestDb, TestPrefix, test_vars};
 
 /// A database and Redis prefix of the test's own, and the variables that point
 /// a binary at them.

@@ -1,5 +1,5 @@
 use folio_e2e::run_to_end;
-use shared::testing::{database_url, database_url_for};
+use folio_testing::{database_url, database_url_for};
 
 #[tokio::test]
 async fn worker_tick_migrate_applies_migrations_and_concurrent_runs_are_safe() {

@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use folio_e2e::{Running, free_port, run_to_end};
+use folio_testing::{TEST_JWT_SECRET, database_url, database_url_for, pooler_url_for};
 use serde_json::{Value, json};
-use shared::testing::{TEST_JWT_SECRET, database_url, database_url_for, pooler_url_for};
 
 use crate::World;
 
@@ -37,8 +37,8 @@ async fn quiz_and_ocr_under_32_clients_through_pgbouncer_answer_every_request() 
     local.wait_ready().await;
     let base = Arc::new(local.url(""));
     let client = reqwest::Client::new();
-    let line = shared::ocr::samples::render_text("pooled reading", 150, 60.0).expect("render");
-    let png = Arc::new(shared::ocr::samples::png(&line).expect("png"));
+    let line = folio_testing::samples::render_text("pooled reading", 150, 60.0).expect("render");
+    let png = Arc::new(folio_testing::samples::png(&line).expect("png"));
     let token = Arc::new(
         shared::auth::mint_hs256(TEST_JWT_SECRET, "pooled-reader", Duration::from_secs(3600))
             .expect("token"),

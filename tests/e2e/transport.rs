@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use folio_e2e::{Running, free_port};
-use shared::testing::ScratchPostgres;
+use folio_testing::ScratchPostgres;
 
 use crate::World;
 
@@ -82,7 +82,7 @@ async fn requests_while_postgres_starts_late_get_503_or_an_answer_never_500() {
     let mut quiz = Running::start("quiz", free_port(), &vars, &[]);
     quiz.wait_ready().await;
     let token = shared::auth::mint_hs256(
-        shared::testing::TEST_JWT_SECRET,
+        folio_testing::TEST_JWT_SECRET,
         "early-bird",
         Duration::from_secs(3600),
     )
@@ -206,7 +206,7 @@ async fn neon_saying_the_compute_is_waking_is_retried_then_answered_or_503_never
         .next()
         .expect("an address");
     let token = shared::auth::mint_hs256(
-        shared::testing::TEST_JWT_SECRET,
+        folio_testing::TEST_JWT_SECRET,
         "early-bird",
         Duration::from_secs(3600),
     )

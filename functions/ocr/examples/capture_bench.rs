@@ -15,9 +15,9 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
+use folio_testing::samples::captures::{self, Capture};
 use shared::config::{Config, Function};
 use shared::ocr::cer::tally;
-use shared::ocr::samples::captures::{self, Capture};
 use shared::ocr::{Document, Limits, Ocr, Options};
 
 #[tokio::main]
@@ -149,7 +149,7 @@ fn options(ocr: &Ocr, lang: &str, config: &shared::config::OcrConfig) -> anyhow:
 }
 
 fn cost() -> anyhow::Result<()> {
-    use shared::ocr::samples;
+    use folio_testing::samples;
     let text = samples::page_text(0);
     let clean = samples::render_text(&text, 300, 792.0)?;
     let pages = [

@@ -16,10 +16,10 @@ mod llm_fake;
 
 use std::time::Instant;
 
+use folio_testing::TestApp;
 use serde_json::json;
 use shared::config::Function;
 use shared::quiz::{Difficulty, Language, QuestionCount, QuizOptions, cache, extractive};
-use shared::testing::TestApp;
 
 const PAGES: [&str; 5] = [
     include_str!("../../../shared/testdata/quiz/photosynthesis.txt"),

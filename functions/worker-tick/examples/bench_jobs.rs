@@ -8,11 +8,11 @@
 
 use std::time::{Duration, Instant};
 
+use folio_testing::{TestDb, TestPrefix};
 use serde_json::json;
 use shared::config::WorkerConfig;
 use shared::jobs::{NewJob, NoopJob, Registry, Shutdown, Worker};
 use shared::kv::Kv;
-use shared::testing::{TestDb, TestPrefix};
 use sqlx::PgPool;
 
 fn median(mut xs: Vec<f64>) -> f64 {
@@ -124,7 +124,7 @@ async fn main() {
     let prefix = TestPrefix::new();
     let redis = shared::config::Config::from_vars(
         shared::config::Function::Health,
-        shared::testing::test_vars(&db.url, &prefix.prefix, &[]),
+        folio_testing::test_vars(&db.url, &prefix.prefix, &[]),
     )
     .expect("config")
     .redis;

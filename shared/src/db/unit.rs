@@ -31,7 +31,7 @@ static UNNAMED: AtomicBool = AtomicBool::new(false);
 
 /// Switches this process to pooler mode (unnamed statements, one transaction
 /// per unit of work). There is no way back: see the module notes.
-pub(crate) fn use_unnamed_statements() {
+pub fn use_unnamed_statements() {
     UNNAMED.store(true, Ordering::Relaxed);
 }
 

@@ -1,8 +1,8 @@
 use axum::Router;
 use axum::routing::get;
+use folio_testing::TestApp;
 use shared::auth::AuthUser;
 use shared::config::Function;
-use shared::testing::TestApp;
 
 async fn app() -> TestApp {
     TestApp::spawn(Function::Quiz, &[], |state| {

@@ -1,7 +1,7 @@
 use std::time::Duration;
 
+use folio_testing::{TestDb, database_url_for};
 use shared::config::{Config, Function};
-use shared::testing::{TestDb, database_url_for};
 
 fn db_config(url: &str) -> shared::config::DatabaseConfig {
     Config::from_vars(
@@ -17,7 +17,7 @@ async fn concurrent_migration_runs_are_safe_and_agree_on_the_version() {
     // An empty database of its own (not from the template).
     let db = TestDb::new().await;
     let name = format!("{}_fresh", db.name);
-    let admin = sqlx::PgPool::connect(&shared::testing::database_url())
+    let admin = sqlx::PgPool::connect(&folio_testing::database_url())
         .await
         .expect("admin");
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))

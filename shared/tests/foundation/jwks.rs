@@ -5,12 +5,12 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use folio_testing::jwks_server::{JwksServer, TestKey};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 use shared::Error;
 use shared::auth::{Authenticator, Identity};
 use shared::config::{Config, Function};
-use shared::testing::jwks_server::{JwksServer, TestKey};
 
 pub fn rsa(kid: &str) -> (TestKey, rcgen::KeyPair) {
     let pair = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).expect("rsa key");

@@ -3,9 +3,9 @@
 
 use std::time::{Duration, Instant};
 
+use folio_testing::redis_url;
 use shared::config::{Config, Function};
 use shared::kv::{Kv, KvError};
-use shared::testing::redis_url;
 
 fn kv_for(url: &str, prefix: &str) -> Kv {
     shared::install_crypto_provider();

@@ -3,8 +3,8 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::routing::{get, post};
+use folio_testing::TestApp;
 use shared::config::Function;
-use shared::testing::TestApp;
 
 async fn app(extra: &[(&str, &str)]) -> TestApp {
     TestApp::spawn(Function::Health, extra, |state| {

@@ -3,10 +3,10 @@
 
 use axum::Router;
 use axum::routing::get;
+use folio_testing::jwks_server::JwksServer;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 use shared::auth::{AdminUser, AuthUser};
-use shared::testing::jwks_server::JwksServer;
 
 use super::jwks::{authenticator, ec, now, refused, rsa};
 

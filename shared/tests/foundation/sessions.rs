@@ -8,14 +8,14 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::routing::get;
+use folio_testing::redis_server::RedisServer;
+use folio_testing::{TEST_JWT_SECRET, TestDb, TestResponse, test_vars};
 use jsonwebtoken::{EncodingKey, Header};
 use serde_json::json;
 use shared::AppState;
 use shared::auth::sessions::{Clock, Sessions};
 use shared::auth::{AuthUser, Authenticator};
 use shared::config::{Config, Function};
-use shared::testing::redis_server::RedisServer;
-use shared::testing::{TEST_JWT_SECRET, TestDb, TestResponse, test_vars};
 
 const MINUTE: i64 = 60_000;
 

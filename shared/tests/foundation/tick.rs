@@ -2,11 +2,11 @@
 //! `oidcToken`) verified through a real local JWKS endpoint, beside the
 //! shared tick token.
 
+use folio_testing::TEST_TICK_TOKEN;
+use folio_testing::jwks_server::JwksServer;
 use serde_json::{Value, json};
 use shared::auth::tick::TickAuth;
 use shared::config::{Config, Function};
-use shared::testing::TEST_TICK_TOKEN;
-use shared::testing::jwks_server::JwksServer;
 
 use super::jwks::{now, rsa};
 

@@ -1,9 +1,9 @@
 //! Redis dies mid-run: answers turn "degraded", never into 5xx (unless the
 //! operator chose `RATE_LIMIT_FAIL_OPEN=false`), and recover when it returns.
 
-use shared::testing::TestPrefix;
-use shared::testing::redis_server::RedisServer;
-use shared::testing::upstash::UpstashEmulator;
+use folio_testing::TestPrefix;
+use folio_testing::redis_server::RedisServer;
+use folio_testing::upstash::UpstashEmulator;
 
 use crate::limiter::{call, router, state};
 use crate::support::REST_TOKEN;

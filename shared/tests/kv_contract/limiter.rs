@@ -7,12 +7,12 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::routing::get;
+use folio_testing::{TEST_JWT_SECRET, TestPrefix, test_vars};
 use http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use shared::AppState;
 use shared::config::{Config, Function};
 use shared::limits::{self, Family};
-use shared::testing::{TEST_JWT_SECRET, TestPrefix, test_vars};
 use tower::ServiceExt;
 
 /// A function's state built from test variables (Postgres is never touched).

@@ -15,15 +15,15 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use folio_testing::TestDb;
+use folio_testing::redis_server::RedisServer;
+use folio_testing::upstash::UpstashEmulator;
 use monitor::{Invocation, Monitor};
 use shared::auth::Identity;
 use shared::auth::sessions::{Clock, Sessions};
 use shared::config::{RateLimitConfig, SessionConfig};
 use shared::kv::{Cmd, Kv, script};
 use shared::limits::{Policy, RateLimiter};
-use shared::testing::TestDb;
-use shared::testing::redis_server::RedisServer;
-use shared::testing::upstash::UpstashEmulator;
 
 use crate::support::{REST_TOKEN, kv_from};
 

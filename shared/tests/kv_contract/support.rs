@@ -3,11 +3,11 @@
 
 use std::path::PathBuf;
 
+use folio_testing::redis_server::{RedisServer, TlsFiles};
+use folio_testing::upstash::UpstashEmulator;
+use folio_testing::{TestPrefix, redis_url};
 use shared::config::{Config, Function};
 use shared::kv::Kv;
-use shared::testing::redis_server::{RedisServer, TlsFiles};
-use shared::testing::upstash::UpstashEmulator;
-use shared::testing::{TestPrefix, redis_url};
 
 pub const REST_TOKEN: &str = "folio-emulator-token-1234";
 

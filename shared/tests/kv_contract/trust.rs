@@ -4,11 +4,11 @@
 
 use std::time::{Duration, Instant};
 
+use folio_testing::redis_server::RedisServer;
+use folio_testing::upstash::UpstashEmulator;
+use folio_testing::{TestPrefix, redis_url};
 use shared::kv::KvError;
 use shared::limits::{Decision, Family};
-use shared::testing::redis_server::RedisServer;
-use shared::testing::upstash::UpstashEmulator;
-use shared::testing::{TestPrefix, redis_url};
 
 use crate::support::{CertDir, REST_TOKEN, kv_from};
 

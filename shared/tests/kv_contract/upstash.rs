@@ -3,11 +3,11 @@
 
 use std::time::{Duration, Instant};
 
+use folio_testing::upstash::UpstashEmulator;
+use folio_testing::{TestApp, redis_url};
 use shared::config::Function;
 use shared::kv::KvError;
 use shared::limits::{Decision, Family};
-use shared::testing::upstash::UpstashEmulator;
-use shared::testing::{TestApp, redis_url};
 
 use crate::support::{REST_TOKEN, kv_from};
 
@@ -123,7 +123,7 @@ async fn the_emulator_refuses_a_script_touching_a_key_it_did_not_declare() {
     let emulator = UpstashEmulator::start(&redis_url(), REST_TOKEN)
         .await
         .expect("emulator");
-    let prefix = shared::testing::TestPrefix::new();
+    let prefix = folio_testing::TestPrefix::new();
     let key = format!("{}declared", prefix.prefix);
     let client = reqwest::Client::new();
     let send = |command: serde_json::Value| {

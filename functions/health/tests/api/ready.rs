@@ -1,7 +1,7 @@
 use std::time::{Duration, Instant};
 
+use folio_testing::TestApp;
 use shared::config::Function;
-use shared::testing::TestApp;
 
 async fn app(extra: &[(&str, &str)]) -> TestApp {
     TestApp::spawn(Function::Health, extra, folio_health::router).await

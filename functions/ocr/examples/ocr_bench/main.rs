@@ -17,8 +17,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
+use folio_testing::samples::{self, PageKind};
 use shared::ocr::cer::{Tally, tally};
-use shared::ocr::samples::{self, PageKind};
 
 const SCANNED_PAGES: usize = 20;
 const TEXT_PAGES: usize = 200;

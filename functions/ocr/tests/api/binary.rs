@@ -9,7 +9,7 @@ fn start(omp: Option<&str>) -> Child {
     command
         .env_clear()
         .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
-        .env("JWT_SECRET_KEY", shared::testing::TEST_JWT_SECRET)
+        .env("JWT_SECRET_KEY", folio_testing::TEST_JWT_SECRET)
         .env("PORT", "0")
         .env("LOG_FORMAT", "json")
         .stdout(Stdio::null())

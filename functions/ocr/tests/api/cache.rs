@@ -1,6 +1,6 @@
 //! The content-addressed cache (Redis, then Postgres) and owner-only documents.
 
-use shared::ocr::samples::{self, PageKind};
+use folio_testing::samples::{self, PageKind};
 
 use super::*;
 

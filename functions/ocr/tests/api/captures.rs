@@ -2,9 +2,9 @@
 //! phone photos behind an EXIF orientation, pages fed upside down, and
 //! born-digital PDFs whose blank and title pages have nothing for OCR.
 
+use folio_testing::samples::captures::{self, Capture};
+use folio_testing::samples::{self, PageKind};
 use serde_json::Value;
-use shared::ocr::samples::captures::{self, Capture};
-use shared::ocr::samples::{self, PageKind};
 
 use super::*;
 

@@ -1,7 +1,7 @@
 //! Real documents of every accepted kind, recognised through the HTTP API and
 //! checked against their known text.
 
-use shared::ocr::samples::{self, PageKind};
+use folio_testing::samples::{self, PageKind};
 
 use super::*;
 

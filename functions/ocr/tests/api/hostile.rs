@@ -2,7 +2,7 @@
 //! keeps serving afterwards.
 
 use axum::body::Body;
-use shared::ocr::samples::{self, PageKind};
+use folio_testing::samples::{self, PageKind};
 
 use super::*;
 

@@ -6,9 +6,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use folio_testing::samples::{self, PageKind};
 use shared::jobs::{Registry, Shutdown, Worker};
 use shared::ocr::job::{KIND, OcrJob};
-use shared::ocr::samples::{self, PageKind};
 use shared::ocr::service::OcrService;
 
 use super::*;

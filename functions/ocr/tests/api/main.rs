@@ -11,9 +11,9 @@ mod hostile;
 mod jobs;
 
 use axum::body::Body;
+use folio_testing::samples;
+use folio_testing::{TestApp, TestResponse};
 use shared::config::Function;
-use shared::ocr::samples;
-use shared::testing::{TestApp, TestResponse};
 
 pub async fn app(extra: &[(&str, &str)]) -> TestApp {
     TestApp::spawn(Function::Ocr, extra, folio_ocr::router).await

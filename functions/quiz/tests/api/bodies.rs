@@ -117,6 +117,6 @@ async fn five_megabytes_of_text_is_413_and_text_past_the_limit_is_422() {
         .assert_problem(422, "text-too-long");
 }
 
-async fn app_with_limit() -> shared::testing::TestApp {
+async fn app_with_limit() -> folio_testing::TestApp {
     app(&[("QUIZ_MAX_TEXT_BYTES", "1000")]).await
 }

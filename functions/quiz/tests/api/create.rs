@@ -50,7 +50,7 @@ async fn the_same_text_and_options_are_answered_from_cache_and_counted() {
     assert_eq!(second.status, 201);
     assert_eq!(second.json["cached"], true);
     assert_eq!(second.json["questions"].as_array().map(Vec::len), Some(4));
-    let prompts = |r: &shared::testing::TestResponse| {
+    let prompts = |r: &folio_testing::TestResponse| {
         r.json["questions"]
             .as_array()
             .expect("q")
@@ -84,7 +84,7 @@ async fn the_same_text_and_options_are_answered_from_cache_and_counted() {
     assert!(ttl.as_secs() <= 3600 && ttl.as_secs() > 3500, "{ttl:?}");
 }
 
-async fn redis_key_of_any_cache_entry(app: &shared::testing::TestApp) -> String {
+async fn redis_key_of_any_cache_entry(app: &folio_testing::TestApp) -> String {
     let reply = app
         .kv()
         .query(shared::kv::Cmd::new("KEYS").arg(app.kv().key("quiz:cache:*")))

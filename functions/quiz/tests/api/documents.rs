@@ -1,7 +1,7 @@
 //! The `{"document_id"}` source over the `ocr` function's real tables.
 
+use folio_testing::TestApp;
 use serde_json::json;
-use shared::testing::TestApp;
 use uuid::Uuid;
 
 use crate::helpers::*;

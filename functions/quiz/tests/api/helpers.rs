@@ -1,8 +1,8 @@
 //! Shared set-up for the quiz tests.
 
+use folio_testing::{TestApp, TestResponse};
 use serde_json::{Value, json};
 use shared::config::Function;
-use shared::testing::{TestApp, TestResponse};
 
 pub const PHOTOSYNTHESIS: &str =
     include_str!("../../../../shared/testdata/quiz/photosynthesis.txt");

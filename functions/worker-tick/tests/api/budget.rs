@@ -6,10 +6,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use folio_testing::{TestApp, TestDb};
 use serde_json::json;
 use shared::config::Function;
 use shared::jobs::{NewJob, Registry, Shutdown};
-use shared::testing::{TestApp, TestDb};
 use tokio::time::Instant;
 
 use crate::helpers::{self, Sleepy, enqueue_one, state_of};

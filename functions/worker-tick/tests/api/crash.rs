@@ -7,10 +7,10 @@
 use std::process::Stdio;
 use std::time::Duration;
 
+use folio_testing::{TestDb, TestPrefix, test_vars};
 use rand::Rng;
 use serde_json::json;
 use shared::jobs::NewJob;
-use shared::testing::{TestDb, TestPrefix, test_vars};
 use tokio::process::{Child, Command};
 use tokio::time::Instant;
 

@@ -6,11 +6,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use folio_testing::TestDb;
 use serde_json::{Value, json};
 use shared::config::WorkerConfig;
 use shared::jobs::{JobContext, JobError, JobHandler, NewJob, Registry, Worker};
 use shared::kv::Kv;
-use shared::testing::TestDb;
 use sqlx::PgPool;
 use uuid::Uuid;
 

@@ -4,9 +4,9 @@
 use std::time::Duration;
 
 use chrono::Utc;
+use folio_testing::TestDb;
 use serde_json::json;
 use shared::jobs::{NewJob, purge};
-use shared::testing::TestDb;
 
 use crate::helpers::enqueue_one;
 
@@ -78,7 +78,7 @@ async fn purge_drops_old_finished_jobs_and_spent_uploads_and_keeps_the_rest() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readiness_shows_the_queue_and_never_fails_because_of_it() {
-    let app = shared::testing::TestApp::spawn(
+    let app = folio_testing::TestApp::spawn(
         shared::config::Function::WorkerTick,
         &[],
         folio_worker_tick::router,

@@ -4,12 +4,12 @@
 use std::time::Duration;
 
 use axum::body::Body;
+use folio_testing::{TEST_TICK_TOKEN, TestApp};
 use futures::StreamExt;
 use lambda_http::request::RequestContext;
 use serde_json::json;
 use shared::config::Function;
 use shared::jobs::{NewJob, Shutdown};
-use shared::testing::{TEST_TICK_TOKEN, TestApp};
 
 use crate::helpers::state_of;
 
@@ -179,7 +179,7 @@ async fn on_lambda_only_a_genuine_scheduled_event_runs_a_tick() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_changes_publish_notices_and_bump_counters() {
     let app = app().await;
-    let client = redis::Client::open(shared::testing::redis_url()).expect("client");
+    let client = redis::Client::open(folio_testing::redis_url()).expect("client");
     let mut pubsub = client.get_async_pubsub().await.expect("pubsub");
     let channel = app.kv().key("notify:user:user-7");
     pubsub.subscribe(&channel).await.expect("subscribe");

@@ -11,8 +11,8 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
+use folio_testing::{TEST_TICK_TOKEN, TestDb, TestPrefix, test_vars};
 use serde_json::{Value, json};
-use shared::testing::{TEST_TICK_TOKEN, TestDb, TestPrefix, test_vars};
 use tokio::process::Command;
 use tokio::sync::{Mutex, mpsc};
 

@@ -4,11 +4,11 @@
 use std::time::Duration;
 
 use chrono::Utc;
+use folio_testing::TestDb;
 use serde_json::json;
 use shared::jobs::{
     Backoff, Claim, Completion, Failure, NewJob, claim, complete, fail, progress, release, rescue,
 };
-use shared::testing::TestDb;
 
 use crate::helpers::{enqueue_one, expire_leases, make_due, state_of};
 

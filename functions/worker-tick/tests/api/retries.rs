@@ -4,9 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use folio_testing::TestDb;
 use serde_json::json;
 use shared::jobs::{Backoff, Claim, NewJob, Registry, claim, rescue};
-use shared::testing::TestDb;
 use tokio::time::Instant;
 
 use crate::helpers::{self, Flaky, counts, enqueue_one, expire_leases, make_due, state_of};

@@ -5,9 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use folio_testing::TestDb;
 use serde_json::{Value, json};
 use shared::jobs::{JobContext, JobError, JobHandler, NewJob, Registry, Shutdown};
-use shared::testing::TestDb;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 

@@ -1,4 +1,6 @@
-//! Test support, used by every crate's tests (not by the functions): a fresh
+//! `folio-testing`: test support, a dev-only crate (the functions never link it).
+//!
+//! Used by every crate's tests and benchmarks: a fresh
 //! Postgres database per test, cloned from a migrated template and dropped
 //! afterwards, and a Redis key prefix per test whose keys are deleted
 //! afterwards. Both talk to the real servers named by `TEST_DATABASE_URL` /
@@ -17,9 +19,9 @@ use sha2::{Digest, Sha256};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{AssertSqlSafe, ConnectOptions, Connection, Executor};
 
-use crate::config::{Config, Function};
-use crate::kv::Kv;
-use crate::state::AppState;
+use shared::config::{Config, Function};
+use shared::kv::Kv;
+use shared::state::AppState;
 
 /// An HS256 key the test configurations share.
 pub const TEST_JWT_SECRET: &str = "folio-test-secret-folio-test-secret!";
@@ -84,7 +86,7 @@ impl TestDb {
         let direct_url = database_url_for(&name);
         let url = if pooled_leg() {
             // This process's own calls into `shared` go through the pooler too.
-            crate::db::use_unnamed_statements();
+            shared::db::use_unnamed_statements();
             pooler_url_for(&name)
         } else {
             direct_url.clone()
@@ -138,7 +140,7 @@ pub fn database_url_for(name: &str) -> String {
 /// an advisory lock, since test processes run in parallel) and returns its name.
 async fn ensure_template() -> String {
     let mut hasher = Sha256::new();
-    for m in crate::db::MIGRATOR.iter() {
+    for m in shared::db::MIGRATOR.iter() {
         hasher.update(m.version.to_le_bytes());
         hasher.update(&*m.checksum);
     }
@@ -175,7 +177,7 @@ async fn ensure_template() -> String {
             .connect()
             .await
             .expect("connect to template");
-        crate::db::MIGRATOR
+        shared::db::MIGRATOR
             .run(&mut conn)
             .await
             .expect("migrate template");
@@ -274,7 +276,7 @@ impl TestApp {
         extra: &[(&str, &str)],
         routes: impl FnOnce(AppState) -> Router,
     ) -> TestApp {
-        crate::install_crypto_provider();
+        shared::install_crypto_provider();
         let db = Arc::new(TestDb::new().await);
         let prefix = Arc::new(TestPrefix::new());
         let config = Config::from_vars(function, test_vars(&db.url, &prefix.prefix, extra))
@@ -284,7 +286,7 @@ impl TestApp {
             .max_connections(2)
             .acquire_timeout(Duration::from_secs(10))
             .connect_lazy_with(admin_options().database(&db.name));
-        let router = crate::serve::app(&state.config, routes(state.clone()));
+        let router = shared::serve::app(&state.config, routes(state.clone()));
         TestApp {
             state,
             router,
@@ -300,7 +302,7 @@ impl TestApp {
 
     /// A valid token for `sub`, one hour long.
     pub fn token(&self, sub: &str) -> String {
-        crate::auth::mint_hs256(TEST_JWT_SECRET, sub, Duration::from_secs(3600))
+        shared::auth::mint_hs256(TEST_JWT_SECRET, sub, Duration::from_secs(3600))
             .expect("mint token")
     }
 
@@ -380,7 +382,7 @@ impl TestResponse {
             self.headers
                 .get("content-type")
                 .and_then(|v| v.to_str().ok()),
-            Some(crate::error::PROBLEM_JSON),
+            Some(shared::error::PROBLEM_JSON),
             "content type; body: {}",
             self.json
         );
@@ -394,8 +396,18 @@ impl TestResponse {
     }
 }
 pub mod jwks_server;
+// A folder module (`samples/mod.rs`) because `folio-shared`'s unit tests compile the
+// same file by path, and only a `mod.rs` resolves its children the same way there.
 pub mod postgres;
 pub mod redis_server;
+pub mod samples;
 pub mod upstash;
 
 pub use postgres::{ScratchPostgres, pooled_leg, pooler_url, pooler_url_for};
+
+/// The PDFium the sample generator uses: the engine's own (one binding per process).
+fn pdfium_library(
+    configured: Option<&str>,
+) -> Result<&'static pdfium_render::prelude::Pdfium, String> {
+    shared::ocr::pdfium_library(configured)
+}

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
-use crate::config::{RedisBackend, RedisConfig};
-use crate::kv::{Cmd, Kv, KvError, Reply};
+use shared::config::{RedisBackend, RedisConfig};
+use shared::kv::{Cmd, Kv, KvError, Reply};
 
 pub(super) struct ScriptGate {
     admin: Kv,
@@ -48,7 +48,7 @@ impl ScriptGate {
             connect_timeout: Duration::from_secs(2),
             response_timeout: Duration::from_secs(2),
             tls_ca_file: None,
-            cache_max_value_bytes: crate::kv::DEFAULT_CACHE_MAX_VALUE_BYTES,
+            cache_max_value_bytes: shared::kv::DEFAULT_CACHE_MAX_VALUE_BYTES,
         })?;
         Ok(ScriptGate {
             admin,

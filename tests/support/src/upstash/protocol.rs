@@ -15,7 +15,7 @@ use http::{HeaderMap, StatusCode, header};
 use serde_json::{Value, json};
 
 use super::{Emulator, scripts};
-use crate::kv::{Cmd, KvError, Reply};
+use shared::kv::{Cmd, KvError, Reply};
 
 /// The emulator's routes over `state`.
 pub(super) fn router(state: Arc<Emulator>) -> Router {

@@ -23,9 +23,9 @@ use secrecy::SecretString;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::config::{RedisBackend, RedisConfig};
-use crate::kv::Kv;
-use crate::testing::redis_server::TlsFiles;
+use crate::redis_server::TlsFiles;
+use shared::config::{RedisBackend, RedisConfig};
+use shared::kv::Kv;
 
 struct Emulator {
     kv: Kv,
@@ -57,7 +57,7 @@ impl UpstashEmulator {
         token: &str,
         files: &TlsFiles,
     ) -> anyhow::Result<UpstashEmulator> {
-        crate::install_crypto_provider();
+        shared::install_crypto_provider();
         let acceptor = tls::acceptor(&files.cert, &files.key)?;
         Self::start_with("127.0.0.1:0".parse()?, redis_url, token, Some(acceptor)).await
     }
@@ -76,7 +76,7 @@ impl UpstashEmulator {
         token: &str,
         tls: Option<tokio_rustls::TlsAcceptor>,
     ) -> anyhow::Result<UpstashEmulator> {
-        crate::install_crypto_provider();
+        shared::install_crypto_provider();
         let config = RedisConfig {
             backend: RedisBackend::Tcp {
                 url: SecretString::from(redis_url.to_owned()),
@@ -86,7 +86,7 @@ impl UpstashEmulator {
             connect_timeout: Duration::from_secs(2),
             response_timeout: Duration::from_secs(2),
             tls_ca_file: None,
-            cache_max_value_bytes: crate::kv::DEFAULT_CACHE_MAX_VALUE_BYTES,
+            cache_max_value_bytes: shared::kv::DEFAULT_CACHE_MAX_VALUE_BYTES,
         };
         let kv = Kv::from_config(&config)?;
         let state = Arc::new(Emulator {

@@ -8,7 +8,7 @@ use std::process::Command;
 use sqlx::PgPool;
 
 use super::{TestDb, test_vars};
-use crate::config::{Config, Function};
+use shared::config::{Config, Function};
 
 /// True in the pooled leg (`FOLIO_TEST_POOLED=1`): functions under test
 /// reach their database through the pooler at `TEST_POOLER_URL`.
@@ -46,7 +46,7 @@ impl TestDb {
         ));
         vars.push(("DATABASE_ACQUIRE_TIMEOUT_SECS".into(), "10".into()));
         let config = Config::from_vars(Function::Health, vars).expect("test database config");
-        crate::db::pool(&config.database).expect("test pool")
+        shared::db::pool(&config.database).expect("test pool")
     }
 }
 

@@ -41,7 +41,7 @@ pub enum PageKind {
 /// The process's PDFium (the same one the engine uses).
 fn pdfium() -> anyhow::Result<&'static Pdfium> {
     let configured = std::env::var("PDFIUM_LIB_PATH").ok();
-    super::pdf::library(configured.as_deref()).map_err(|e| anyhow::anyhow!(e))
+    super::pdfium_library(configured.as_deref()).map_err(|e| anyhow::anyhow!(e))
 }
 
 /// Wraps `text` into lines of at most `LINE_CHARS` characters.
