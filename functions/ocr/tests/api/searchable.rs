@@ -1,0 +1,171 @@
+//! `GET /v1/ocr/documents/{id}/pdf`: the searchable PDF, read back by PDFium
+//! and by Poppler's `pdftotext` (a reader folio does not use), whose text must
+//! be the recognised text.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use shared::ocr::samples::{self, PageKind};
+
+use super::*;
+
+/// The text `pdftotext` finds in `pdf`, page by page; `None` (after saying so
+/// loudly) when Poppler is not installed and tools are not required.
+fn pdftotext(pdf: &[u8]) -> Option<Vec<String>> {
+    let child = Command::new("pdftotext")
+        .args(["-enc", "UTF-8", "-", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let Ok(mut child) = child else {
+        let required = std::env::var_os("FOLIO_REQUIRE_TOOLS").is_some_and(|v| v == "1")
+            || std::env::var_os("CI").is_some();
+        assert!(
+            !required,
+            "pdftotext (Debian poppler-utils) is required here"
+        );
+        eprintln!("\n!!! SKIPPED the pdftotext check: poppler-utils is not installed\n");
+        return None;
+    };
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(pdf)
+        .expect("write pdf");
+    let out = child.wait_with_output().expect("pdftotext");
+    assert!(
+        out.status.success(),
+        "pdftotext failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    let mut pages: Vec<String> = text.split('\u{c}').map(str::to_owned).collect();
+    if pages.last().is_some_and(|p| p.trim().is_empty()) {
+        pages.pop();
+    }
+    Some(pages)
+}
+
+/// Uploads `bytes`, fetches the document's searchable PDF and checks it.
+async fn searchable_of(
+    app: &TestApp,
+    token: &str,
+    bytes: Vec<u8>,
+    ct: &str,
+) -> (TestResponse, Vec<u8>) {
+    let r = post_raw(app, "", Some(token), bytes, ct).await;
+    assert_eq!(r.status, 200, "body: {}", r.json);
+    assert!(
+        r.json["pages"][0].get("words").is_none(),
+        "words only when asked"
+    );
+    let id = r.json["document_id"].as_str().expect("id").to_owned();
+    let pdf = app
+        .get(&format!("/v1/ocr/documents/{id}/pdf"), Some(token))
+        .await;
+    assert_eq!(
+        pdf.status,
+        200,
+        "body: {}",
+        String::from_utf8_lossy(&pdf.bytes)
+    );
+    assert_eq!(pdf.headers["content-type"], "application/pdf");
+    let disposition = pdf.headers["content-disposition"].to_str().expect("ascii");
+    assert!(
+        disposition.contains(&format!("folio-{id}.pdf")),
+        "{disposition}"
+    );
+    assert!(pdf.bytes.starts_with(b"%PDF-"));
+    (r, pdf.bytes)
+}
+
+/// PDFium's reading of every page of `pdf`.
+fn pdfium_texts(app: &TestApp, pdf: &[u8]) -> Vec<String> {
+    let ocr = shared::ocr::Ocr::global(&app.state.config.ocr);
+    let pdfium = shared::ocr::pdfium(ocr).expect("pdfium");
+    shared::ocr::searchable::pdfium_text(pdfium, pdf).expect("pdfium reads it")
+}
+
+#[tokio::test]
+async fn a_scanned_pdf_becomes_searchable_and_keeps_its_text_layer_pages() {
+    let app = app(&[]).await;
+    let token = app.token("scanner");
+    let texts = [samples::page_text(31), samples::page_text(32)];
+    let original = samples::pdf(&[
+        (texts[0].clone(), PageKind::Scanned { dpi: 300 }),
+        (texts[1].clone(), PageKind::Text),
+    ])
+    .expect("pdf");
+    let (answer, pdf) = searchable_of(&app, &token, original, "application/pdf").await;
+    assert_eq!(answer.json["pages"][0]["source"], "ocr");
+    assert_eq!(answer.json["pages"][1]["source"], "text_layer");
+    let recognised = page_texts(&answer);
+
+    let by_pdfium = pdfium_texts(&app, &pdf);
+    assert_eq!(by_pdfium.len(), 2);
+    assert_cer_below(&recognised[0], &by_pdfium[0], 0.02);
+    assert_cer_below(&texts[1], &by_pdfium[1], 0.001);
+    if let Some(by_poppler) = pdftotext(&pdf) {
+        assert_eq!(by_poppler.len(), 2, "{by_poppler:?}");
+        assert_cer_below(&recognised[0], &by_poppler[0], 0.02);
+        assert_cer_below(&texts[0], &by_poppler[0], 0.03);
+        assert_cer_below(&texts[1], &by_poppler[1], 0.001);
+    }
+}
+
+#[tokio::test]
+async fn an_image_upload_becomes_a_searchable_pdf_page() {
+    let app = app(&[]).await;
+    let token = app.token("photographer");
+    let text = samples::paragraph(5);
+    let png = samples::png(&scan_of(&text)).expect("png");
+    let (answer, pdf) = searchable_of(&app, &token, png, "image/png").await;
+    let recognised = page_texts(&answer);
+    let by_pdfium = pdfium_texts(&app, &pdf);
+    assert_eq!(by_pdfium.len(), 1);
+    assert_cer_below(&recognised[0], &by_pdfium[0], 0.02);
+    if let Some(by_poppler) = pdftotext(&pdf) {
+        assert_eq!(by_poppler.len(), 1);
+        assert_cer_below(&text, &by_poppler[0], 0.03);
+    }
+}
+
+#[tokio::test]
+async fn the_searchable_pdf_is_the_owners_only_and_says_when_the_original_is_gone() {
+    let app = app(&[]).await;
+    let owner = app.token("owner");
+    let text = samples::page_text(33);
+    let original = samples::pdf(&[(text, PageKind::Text)]).expect("pdf");
+    let r = post_raw(&app, "", Some(&owner), original, "application/pdf").await;
+    let id = r.json["document_id"].as_str().expect("id").to_owned();
+    let uri = format!("/v1/ocr/documents/{id}/pdf");
+    app.get(&uri, Some(&app.token("stranger")))
+        .await
+        .assert_problem(404, "not-found");
+    app.get("/v1/ocr/documents/nope/pdf", Some(&owner))
+        .await
+        .assert_problem(404, "not-found");
+    assert_eq!(app.get(&uri, None).await.status, 401);
+
+    shared::db::query("DELETE FROM document_originals")
+        .execute(&app.sql)
+        .await
+        .expect("forget originals");
+    app.get(&uri, Some(&owner))
+        .await
+        .assert_problem(422, "original-unavailable");
+}
+
+#[tokio::test]
+async fn a_searchable_pdf_over_the_limit_is_refused_with_422() {
+    let app = app(&[("OCR_PDF_MAX_BYTES", "1000")]).await;
+    let owner = app.token("owner");
+    let original = samples::pdf(&[(samples::page_text(34), PageKind::Text)]).expect("pdf");
+    let r = post_raw(&app, "", Some(&owner), original, "application/pdf").await;
+    let id = r.json["document_id"].as_str().expect("id").to_owned();
+    app.get(&format!("/v1/ocr/documents/{id}/pdf"), Some(&owner))
+        .await
+        .assert_problem(422, "pdf-too-large");
+}
