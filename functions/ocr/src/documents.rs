@@ -8,6 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use shared::auth::AuthUser;
+use shared::flags::Flag;
 use shared::ocr::service::{OcrAnswer, OcrService};
 use shared::{AppState, Error};
 use uuid::Uuid;
@@ -30,6 +31,10 @@ pub async fn get_document_pdf(
     Path(id): Path<String>,
 ) -> Result<Response, Error> {
     let id = Uuid::parse_str(&id).map_err(|_| Error::NotFound)?;
+    state
+        .flags
+        .require(Flag::SearchablePdf, &user.user_id)
+        .await?;
     let pdf = OcrService::new(&state)
         .searchable_pdf(&user.user_id, id)
         .await?;
