@@ -56,8 +56,12 @@ impl Flag {
 
     pub fn description(self) -> &'static str {
         match self {
-            Flag::LlmQuiz => "the LLM quiz generator (off: quizzes use the extractive generator; topic sources are refused)",
-            Flag::AsyncOcr => "asynchronous OCR jobs (off: mode=async is refused and mode=auto answers synchronously or refuses)",
+            Flag::LlmQuiz => {
+                "the LLM quiz generator (off: quizzes use the extractive generator; topic sources are refused)"
+            }
+            Flag::AsyncOcr => {
+                "asynchronous OCR jobs (off: mode=async is refused and mode=auto answers synchronously or refuses)"
+            }
             Flag::SearchablePdf => "GET /v1/ocr/documents/{id}/pdf",
             Flag::Sessions => "the sessions API: /v1/sessions, logout and logout-all",
         }

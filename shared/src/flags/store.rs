@@ -86,16 +86,21 @@ pub async fn rows(pool: &PgPool) -> Result<HashMap<String, Row>, Error> {
 /// The last `limit` changes of `flag`, newest first.
 pub async fn changes(pool: &PgPool, flag: Flag, limit: i64) -> Result<Vec<Change>, Error> {
     let mut db = crate::db::unit(pool).await?;
-    let rows: Vec<(bool, i16, Option<Json<serde_json::Value>>, String, DateTime<Utc>)> =
-        crate::db::query_as(
-            "SELECT enabled, rollout_percent, previous, changed_by, changed_at
+    let rows: Vec<(
+        bool,
+        i16,
+        Option<Json<serde_json::Value>>,
+        String,
+        DateTime<Utc>,
+    )> = crate::db::query_as(
+        "SELECT enabled, rollout_percent, previous, changed_by, changed_at
                FROM feature_flag_changes WHERE name = $1
               ORDER BY changed_at DESC, id DESC LIMIT $2",
-        )
-        .bind(flag.name())
-        .bind(limit)
-        .fetch_all(&mut *db)
-        .await?;
+    )
+    .bind(flag.name())
+    .bind(limit)
+    .fetch_all(&mut *db)
+    .await?;
     db.commit().await?;
     Ok(rows
         .into_iter()
