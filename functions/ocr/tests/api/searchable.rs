@@ -169,3 +169,48 @@ async fn a_searchable_pdf_over_the_limit_is_refused_with_422() {
         .await
         .assert_problem(422, "pdf-too-large");
 }
+
+/// Turns `flag` off in Postgres and makes the app look again at once.
+async fn turn_off(app: &TestApp, flag: shared::flags::Flag) {
+    let off = shared::flags::Setting {
+        enabled: false,
+        rollout_percent: 100,
+    };
+    shared::flags::store::put(&app.sql, flag, &off, "test")
+        .await
+        .expect("store flag");
+    app.state.flags.expire();
+}
+
+#[tokio::test]
+async fn the_searchable_pdf_and_async_ocr_follow_their_feature_flags() {
+    let app = app(&[]).await;
+    let token = app.token("flagged");
+    let original = samples::pdf(&[(samples::page_text(35), PageKind::Text)]).expect("pdf");
+    let r = post_raw(&app, "", Some(&token), original.clone(), "application/pdf").await;
+    let id = r.json["document_id"].as_str().expect("id").to_owned();
+    let uri = format!("/v1/ocr/documents/{id}/pdf");
+    assert_eq!(app.get(&uri, Some(&token)).await.status, 200);
+    // Other bytes: the same ones would be answered from the cache.
+    let other = samples::pdf(&[(samples::page_text(36), PageKind::Text)]).expect("pdf");
+    let queued = post_raw(&app, "mode=async", Some(&token), other, "application/pdf").await;
+    assert_eq!(queued.status, 202, "{}", queued.json);
+
+    turn_off(&app, shared::flags::Flag::SearchablePdf).await;
+    app.get(&uri, Some(&token))
+        .await
+        .assert_problem(422, "feature-disabled");
+    turn_off(&app, shared::flags::Flag::AsyncOcr).await;
+    post_raw(
+        &app,
+        "mode=async",
+        Some(&token),
+        original.clone(),
+        "application/pdf",
+    )
+    .await
+    .assert_problem(422, "feature-disabled");
+    // `auto` still answers what it can answer synchronously.
+    let sync = post_raw(&app, "mode=auto", Some(&token), original, "application/pdf").await;
+    assert_eq!(sync.status, 200, "{}", sync.json);
+}
