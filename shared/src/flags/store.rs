@@ -29,6 +29,14 @@ pub struct Change {
     pub changed_at: DateTime<Utc>,
 }
 
+type ChangeTuple = (
+    bool,
+    i16,
+    Option<Json<serde_json::Value>>,
+    String,
+    DateTime<Utc>,
+);
+
 fn percent(v: i16) -> u8 {
     u8::try_from(v.clamp(0, 100)).unwrap_or(100)
 }
@@ -86,13 +94,7 @@ pub async fn rows(pool: &PgPool) -> Result<HashMap<String, Row>, Error> {
 /// The last `limit` changes of `flag`, newest first.
 pub async fn changes(pool: &PgPool, flag: Flag, limit: i64) -> Result<Vec<Change>, Error> {
     let mut db = crate::db::unit(pool).await?;
-    let rows: Vec<(
-        bool,
-        i16,
-        Option<Json<serde_json::Value>>,
-        String,
-        DateTime<Utc>,
-    )> = crate::db::query_as(
+    let rows: Vec<ChangeTuple> = crate::db::query_as(
         "SELECT enabled, rollout_percent, previous, changed_by, changed_at
                FROM feature_flag_changes WHERE name = $1
               ORDER BY changed_at DESC, id DESC LIMIT $2",

@@ -119,7 +119,7 @@ struct Frame {
 impl Frame {
     fn shown_size(&self) -> (f32, f32) {
         let (w, h) = (self.x1 - self.x0, self.y1 - self.y0);
-        if self.rotate % 180 == 0 {
+        if self.rotate.is_multiple_of(180) {
             (w, h)
         } else {
             (h, w)
