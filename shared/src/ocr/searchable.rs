@@ -279,9 +279,16 @@ pub fn pdfium_text(pdfium: &Pdfium, bytes: &[u8]) -> Result<Vec<String>, OcrErro
     let document = pdf::open(pdfium, bytes)?;
     let mut texts = Vec::new();
     for page in document.pages().iter() {
+        // The whole media box: `PdfPageText::all` bounds the text by the page
+        // size as shown, which cuts a turned page's text short.
+        let media = page
+            .boundaries()
+            .media()
+            .map_err(|e| anyhow::anyhow!("a page has no media box: {e:?}"))?
+            .bounds;
         let text = page
             .text()
-            .map(|t| t.all())
+            .map(|t| t.inside_rect(media))
             .map_err(|e| anyhow::anyhow!("PDFium could not read a page's text: {e:?}"))?;
         texts.push(text);
     }

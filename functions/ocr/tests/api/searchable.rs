@@ -81,6 +81,15 @@ async fn searchable_of(
     (r, pdf.bytes)
 }
 
+/// The share of `known`'s words a search of `found` finds (whitespace
+/// ignored, as viewers' searches match across the gaps between words).
+fn words_found(known: &str, found: &str) -> f64 {
+    let haystack: String = found.chars().filter(|c| !c.is_whitespace()).collect();
+    let words: Vec<&str> = known.split_whitespace().collect();
+    let hits = words.iter().filter(|w| haystack.contains(**w)).count();
+    hits as f64 / words.len().max(1) as f64
+}
+
 /// PDFium's reading of every page of `pdf`.
 fn pdfium_texts(app: &TestApp, pdf: &[u8]) -> Vec<String> {
     let ocr = shared::ocr::Ocr::global(&app.state.config.ocr);
@@ -213,4 +222,46 @@ async fn the_searchable_pdf_and_async_ocr_follow_their_feature_flags() {
     // `auto` still answers what it can answer synchronously.
     let sync = post_raw(&app, "mode=auto", Some(&token), original, "application/pdf").await;
     assert_eq!(sync.status, 200, "{}", sync.json);
+}
+
+#[tokio::test]
+async fn turned_pages_and_photos_give_a_text_layer_that_reads_in_order() {
+    use shared::ocr::samples::captures::{self, Capture};
+    let app = app(&[]).await;
+    let token = app.token("turner");
+    for (kind, content_type) in [
+        (Capture::UpsideDownScan, "application/pdf"),
+        (Capture::SidewaysScan, "application/pdf"),
+        (Capture::SidewaysRotated, "application/pdf"),
+        (Capture::ExifSideways, "image/jpeg"),
+    ] {
+        let text = captures::text_for(kind, 3);
+        let sample = captures::capture(kind, &text, 7).expect("capture");
+        let (answer, pdf) = searchable_of(&app, &token, sample.bytes, content_type).await;
+        let recognised = page_texts(&answer);
+        let by_pdfium = pdfium_texts(&app, &pdf);
+        let name = kind.name();
+        if let Ok(dir) = std::env::var("FOLIO_DEBUG_PDF_DIR") {
+            std::fs::write(format!("{dir}/{}.pdf", kind.slug()), &pdf).expect("debug pdf");
+            eprintln!("{name}: {}", answer.json["pages"][0]["rotation"]);
+        }
+        // PDFium's text extraction keeps no reading order for words whose
+        // baseline runs up or down the page's user space (a turned page), so
+        // check it finds every word (what a viewer's search needs); Poppler
+        // reads it in order.
+        let found = words_found(&recognised[0], &by_pdfium[0]);
+        assert!(
+            found > 0.97,
+            "{name}: PDFium finds {found} of the words\n{}",
+            by_pdfium[0]
+        );
+        if let Some(by_poppler) = pdftotext(&pdf) {
+            let rate = shared::ocr::cer::cer(&text, &by_poppler[0]);
+            assert!(
+                rate < 0.04,
+                "{name}: pdftotext CER {rate}\n{}",
+                by_poppler[0]
+            );
+        }
+    }
 }
