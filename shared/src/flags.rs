@@ -201,8 +201,20 @@ impl Flags {
         if !self.due() {
             return;
         }
-        let Ok(_turn) = self.refreshing.try_lock() else {
-            return;
+        let loaded = {
+            let snapshot = self.snapshot.lock().unwrap_or_else(|e| e.into_inner());
+            snapshot.settings.is_some()
+        };
+        // Before the first load every reader waits for it (a cold start must
+        // not answer a switched-off flag with its default); after it, readers
+        // use the last values while one of them looks.
+        let _turn = if loaded {
+            match self.refreshing.try_lock() {
+                Ok(turn) => turn,
+                Err(_) => return,
+            }
+        } else {
+            self.refreshing.lock().await
         };
         if !self.due() {
             return;
