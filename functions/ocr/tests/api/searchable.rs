@@ -62,9 +62,16 @@ async fn searchable_of(
         "words only when asked"
     );
     let id = r.json["document_id"].as_str().expect("id").to_owned();
+    let started = std::time::Instant::now();
     let pdf = app
         .get(&format!("/v1/ocr/documents/{id}/pdf"), Some(token))
         .await;
+    eprintln!(
+        "searchable PDF of {} page(s): {} bytes in {:?}",
+        r.json["page_count"],
+        pdf.bytes.len(),
+        started.elapsed()
+    );
     assert_eq!(
         pdf.status,
         200,
