@@ -290,5 +290,27 @@ pub fn mint_hs256(secret: &str, sub: &str, ttl: std::time::Duration) -> anyhow::
     )?)
 }
 
+/// `mint_hs256` with `roles` in the `roles` claim (where the default admin
+/// claim is read): `folio-local token SUB --admin`, and the admin API's tests.
+pub fn mint_hs256_with_roles(
+    secret: &str,
+    sub: &str,
+    roles: &[&str],
+    ttl: std::time::Duration,
+) -> anyhow::Result<String> {
+    let now = jsonwebtoken::get_current_timestamp();
+    let claims = serde_json::json!({
+        "sub": sub,
+        "exp": now + ttl.as_secs(),
+        "iat": now,
+        "roles": roles,
+    });
+    Ok(jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )?)
+}
+
 #[cfg(test)]
 mod tests;

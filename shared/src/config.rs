@@ -105,6 +105,9 @@ pub struct Config {
     pub worker: WorkerConfig,
     /// Limits and engine settings of the OCR pipeline (`OCR_*`, `PDFIUM_LIB_PATH`).
     pub ocr: OcrConfig,
+    /// How old the in-process feature flags may get before an instance looks
+    /// at Redis for a change (`FLAGS_REFRESH`, 2 s).
+    pub flags_refresh: Duration,
 }
 
 impl Config {
@@ -174,6 +177,7 @@ impl Config {
             quiz: quiz::quiz_config(&mut env, allow_insecure_transport),
             worker: worker_config(&mut env),
             ocr: ocr_config(&mut env),
+            flags_refresh: env.seconds_or("FLAGS_REFRESH", 2.0),
         };
         env.finish()?;
         Ok(config)

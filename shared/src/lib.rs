@@ -5,6 +5,7 @@ pub mod auth;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod flags;
 pub mod health;
 pub mod jobs;
 pub mod kv;

@@ -18,6 +18,7 @@ mod pipeline;
 pub mod quality;
 mod raster;
 mod readiness;
+pub mod searchable;
 pub mod service;
 mod sniff;
 pub mod store;
@@ -316,6 +317,34 @@ pub async fn recognise_if(
     .await;
     drop(cancel);
     result
+}
+
+/// `original` as a searchable PDF (see `searchable::build`), built on a
+/// blocking thread with the process's PDFium.
+pub async fn searchable_pdf(
+    ocr: &'static Ocr,
+    kind: Kind,
+    original: Bytes,
+    pages: Vec<Page>,
+    limits: Limits,
+) -> Result<Vec<u8>, OcrError> {
+    // Counts as a document's work, like a recognition: bounded in number.
+    let _turn = ocr
+        .documents
+        .acquire()
+        .await
+        .map_err(|_| anyhow::anyhow!("the OCR engine is shutting down"))?;
+    blocking(move || {
+        let pdfium =
+            pdf::library(ocr.pdfium_path.as_deref()).map_err(|_| OcrError::PdfUnavailable)?;
+        searchable::build(pdfium, kind, &original, &pages, limits)
+    })
+    .await
+}
+
+/// The process's PDFium, for tests and tools that read PDFs back.
+pub fn pdfium(ocr: &'static Ocr) -> Result<&'static pdfium_render::prelude::Pdfium, OcrError> {
+    pdf::library(ocr.pdfium_path.as_deref()).map_err(|_| OcrError::PdfUnavailable)
 }
 
 /// Runs CPU work on tokio's blocking pool inside the caller's span.

@@ -10,6 +10,7 @@ use crate::auth::sessions::{Clock, Sessions};
 use crate::auth::tick::TickAuth;
 use crate::auth::{AuthState, Authenticator};
 use crate::config::Config;
+use crate::flags::Flags;
 use crate::kv::Kv;
 use crate::limits::RateLimiter;
 
@@ -23,6 +24,8 @@ pub struct AppState {
     pub auth: Option<Arc<Authenticator>>,
     /// Who may trigger a worker tick (shared token, Google OIDC).
     pub tick_auth: Arc<TickAuth>,
+    /// Feature flags, cached per process (see `flags`).
+    pub flags: Flags,
 }
 
 impl AppState {
@@ -49,6 +52,7 @@ impl AppState {
             .transpose()?
             .map(Arc::new);
         let tick_auth = Arc::new(TickAuth::new(&config)?);
+        let flags = Flags::new(db.clone(), kv.clone(), config.flags_refresh);
         Ok(AppState {
             config: Arc::new(config),
             db,
@@ -56,6 +60,7 @@ impl AppState {
             limiter,
             auth,
             tick_auth,
+            flags,
         })
     }
 }

@@ -4,6 +4,7 @@
 //! `folio-local`              serve everything on $PORT (default 8000) and tick
 //!                            the job queue every FOLIO_LOCAL_TICK_EVERY (2 s)
 //! `folio-local token SUB`    print a one-day HS256 token for SUB, signed with JWT_SECRET_KEY
+//! `folio-local token SUB --admin`  the same with the `admin` role (the flags' admin API)
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -25,9 +26,10 @@ async fn main() -> ExitCode {
         .as_slice()
     {
         [] => serve_with_ticker().await,
-        ["token", sub] => print_token(sub),
+        ["token", sub] => print_token(sub, false),
+        ["token", sub, "--admin"] => print_token(sub, true),
         _ => {
-            eprintln!("usage: folio-local [token SUBJECT]");
+            eprintln!("usage: folio-local [token SUBJECT [--admin]]");
             ExitCode::from(2)
         }
     }
@@ -71,12 +73,18 @@ fn routes(state: AppState) -> Router {
         .merge(folio_worker_tick::router(state))
 }
 
-fn print_token(sub: &str) -> ExitCode {
+fn print_token(sub: &str, admin: bool) -> ExitCode {
     let Ok(secret) = std::env::var("JWT_SECRET_KEY") else {
         eprintln!("folio-local token: JWT_SECRET_KEY is not set");
         return ExitCode::from(2);
     };
-    match shared::auth::mint_hs256(&secret, sub, Duration::from_secs(24 * 3600)) {
+    let day = Duration::from_secs(24 * 3600);
+    let token = if admin {
+        shared::auth::mint_hs256_with_roles(&secret, sub, &["admin"], day)
+    } else {
+        shared::auth::mint_hs256(&secret, sub, day)
+    };
+    match token {
         Ok(token) => {
             println!("{token}");
             ExitCode::SUCCESS

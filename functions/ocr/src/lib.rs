@@ -1,5 +1,5 @@
 //! The `ocr` function's HTTP handlers: `POST /v1/ocr` (a PDF or an image to
-//! text; long documents become jobs), `GET /v1/ocr/documents/{id}` and
+//! text; long documents become jobs), `GET /v1/ocr/documents/{id}` (and `/pdf`, searchable) and
 //! `GET /v1/ocr/jobs/{id}`. The work itself is in
 //! `shared::ocr`; this crate reads and checks the request and shapes the answer.
 
@@ -33,6 +33,10 @@ pub fn router(state: AppState) -> Router {
                 .layer(limits::layer(&state, Family::Ocr)),
         )
         .route("/v1/ocr/documents/{id}", get(documents::get_document))
+        .route(
+            "/v1/ocr/documents/{id}/pdf",
+            get(documents::get_document_pdf),
+        )
         .route("/v1/ocr/jobs/{id}", get(jobs::get_job))
         .with_state(state)
 }

@@ -10,6 +10,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use shared::auth::AuthUser;
+use shared::flags::{self, Flag};
 use shared::ocr::job;
 use shared::ocr::service::{OcrService, result_key};
 use shared::ocr::{Accept, Document, Inspection, Outcome};
@@ -27,6 +28,16 @@ pub async fn create_ocr(
     let started = Instant::now();
     let service = OcrService::new(&state);
     let Params { mode, options } = Params::parse(&query, &service.config, service.ocr)?;
+    // Without async OCR, `auto` answers synchronously or refuses like `sync`.
+    let async_ocr = state
+        .flags
+        .enabled(Flag::AsyncOcr, Some(&user.user_id))
+        .await;
+    let mode = match mode {
+        Mode::Async if !async_ocr => return Err(flags::disabled(Flag::AsyncOcr)),
+        Mode::Auto if !async_ocr => Mode::Sync,
+        mode => mode,
+    };
     let bytes = read_document(request, service.config.max_bytes).await?;
     // Hashing 20 MiB is CPU work: off the async runtime.
     let document = tokio::task::spawn_blocking(move || Document::from_bytes(bytes))

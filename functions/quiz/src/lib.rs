@@ -1,6 +1,6 @@
 //! The `quiz` function's HTTP handlers: quizzes from text, documents or
-//! topics, attempts and weekly stats. Grouped per resource; the logic lives in
-//! `shared::quiz`.
+//! topics, attempts and weekly stats, grouped per resource (the logic lives
+//! in `shared::quiz`); and the feature flags' admin API (`shared::flags`).
 
 mod attempts;
 mod quizzes;
@@ -29,6 +29,7 @@ impl FromRef<QuizState> for AuthState {
 }
 
 pub fn router(state: AppState) -> Router {
+    let flags = shared::flags::routes::router(state.clone());
     let quizzes = Arc::new(Quizzes::new(&state.config));
     let state = QuizState {
         app: state,
@@ -39,6 +40,7 @@ pub fn router(state: AppState) -> Router {
         .merge(attempts::router())
         .merge(stats::router())
         .with_state(state)
+        .merge(flags)
 }
 
 /// A path id: not a UUID means no such quiz.

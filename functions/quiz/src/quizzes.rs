@@ -8,6 +8,7 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use shared::auth::AuthUser;
+use shared::flags::{self, Flag};
 use shared::limits::{self, Family};
 use shared::quiz::store::StoredQuiz;
 use shared::quiz::{
@@ -127,7 +128,22 @@ async fn create_quiz(
     user: AuthUser,
     Json(body): Json<CreateQuizRequest>,
 ) -> Result<impl IntoResponse, shared::Error> {
-    let request = body.parse(state.quizzes.config().max_text_bytes)?;
+    let mut request = body.parse(state.quizzes.config().max_text_bytes)?;
+    // Without the LLM generator, `auto` means extractive; asking for the LLM
+    // (or a topic, which needs it) is refused.
+    let llm = state
+        .app
+        .flags
+        .enabled(Flag::LlmQuiz, Some(&user.user_id))
+        .await;
+    if !llm {
+        match (&request.source, request.generator) {
+            (QuizSource::Topic(_), _) | (_, GeneratorChoice::Llm) => {
+                return Err(flags::disabled(Flag::LlmQuiz));
+            }
+            _ => request.generator = GeneratorChoice::Extractive,
+        }
+    }
     let quiz = state
         .quizzes
         .create(&state.app.db, &state.app.kv, &user.user_id, request)

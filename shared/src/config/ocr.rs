@@ -31,6 +31,11 @@ pub struct OcrConfig {
     pub pdfium_lib_path: Option<String>,
     /// How long Redis keeps a recognised result (`OCR_CACHE_TTL_SECS`, 1 day).
     pub cache_ttl: Duration,
+    /// Originals up to this size are kept for `GET /v1/ocr/documents/{id}/pdf`
+    /// (`OCR_KEEP_ORIGINAL_MAX_BYTES`, 20 MiB; 0 keeps none).
+    pub keep_original_max_bytes: usize,
+    /// Largest searchable PDF answered (`OCR_PDF_MAX_BYTES`, 32 MiB).
+    pub pdf_max_bytes: usize,
 }
 
 pub(super) fn ocr_config(env: &mut Env) -> OcrConfig {
@@ -53,11 +58,14 @@ pub(super) fn ocr_config(env: &mut Env) -> OcrConfig {
             .or_else(|| env.string("TESSDATA_PREFIX")),
         pdfium_lib_path: env.string("PDFIUM_LIB_PATH"),
         cache_ttl: env.seconds_or("OCR_CACHE_TTL_SECS", 86_400.0),
+        keep_original_max_bytes: env.parse_or("OCR_KEEP_ORIGINAL_MAX_BYTES", 20 * 1024 * 1024),
+        pdf_max_bytes: env.parse_or("OCR_PDF_MAX_BYTES", 32 * 1024 * 1024),
     };
     for (name, zero) in [
         ("OCR_MAX_BYTES", config.max_bytes == 0),
         ("OCR_MAX_PAGES", config.max_pages == 0),
         ("OCR_MAX_PIXELS", config.max_pixels == 0),
+        ("OCR_PDF_MAX_BYTES", config.pdf_max_bytes == 0),
     ] {
         if zero {
             env.invalid(name, "must be greater than 0");

@@ -124,9 +124,19 @@ impl OcrService {
         accept: Accept,
     ) -> Result<Outcome, Error> {
         let started = Instant::now();
-        let outcome =
-            super::recognise_if(self.ocr, document, options, self.limits(), progress, accept)
-                .await?;
+        // Words are always kept with the stored result (the searchable PDF
+        // lays them over the original); answers show them only when asked.
+        let mut with_words = options.clone();
+        with_words.words = true;
+        let outcome = super::recognise_if(
+            self.ocr,
+            document,
+            &with_words,
+            self.limits(),
+            progress,
+            accept,
+        )
+        .await?;
         let Outcome::Recognised(result) = &outcome else {
             return Ok(outcome);
         };
@@ -175,6 +185,9 @@ impl OcrService {
             elapsed_ms: started.elapsed().as_millis() as u64,
             created_at: Utc::now(),
         };
+        if document.bytes().len() <= self.config.keep_original_max_bytes {
+            store::keep_original(&self.db, document.sha256(), &row.kind, document.bytes()).await?;
+        }
         store::insert_document(&self.db, &row).await?;
         Ok(answer_of(&row, result))
     }
@@ -209,9 +222,61 @@ impl OcrService {
             .ok_or(Error::NotFound)?;
         Ok(answer_of(&row, result))
     }
+
+    /// `owner`'s document `id` as a searchable PDF (its original with an
+    /// invisible text layer on the OCR pages). 404 for anyone else; 422
+    /// `original-unavailable` when the original was not kept, and
+    /// `pdf-too-large` when it or the PDF is over `OCR_PDF_MAX_BYTES`.
+    pub async fn searchable_pdf(&self, owner: &str, id: Uuid) -> Result<Vec<u8>, Error> {
+        let (row, result) = store::find_document(&self.db, owner, id)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let max = self.config.pdf_max_bytes;
+        let too_large = |what: &str, size: u64| {
+            Error::unprocessable(
+                "pdf-too-large",
+                format!("the {what} is {size} bytes; searchable PDFs are given up to {max} bytes"),
+            )
+        };
+        let unavailable = || {
+            Error::unprocessable(
+                "original-unavailable",
+                "the original of this document was not kept (it was too large or recognised \
+                 before originals were kept); send it again to get a searchable PDF",
+            )
+        };
+        let size = store::original_size(&self.db, &row.sha256)
+            .await?
+            .ok_or_else(unavailable)?;
+        if size > max as u64 {
+            return Err(too_large("original", size));
+        }
+        let original = store::find_original(&self.db, &row.sha256)
+            .await?
+            .ok_or_else(unavailable)?;
+        let kind: super::Kind = serde_json::from_value(serde_json::Value::String(row.kind.clone()))
+            .map_err(|_| Error::Internal(anyhow::anyhow!("unknown stored kind {}", row.kind)))?;
+        let pdf =
+            super::searchable_pdf(self.ocr, kind, original.into(), result.pages, self.limits())
+                .await?;
+        if pdf.len() > max {
+            return Err(too_large("searchable PDF", pdf.len() as u64));
+        }
+        Ok(pdf)
+    }
 }
 
-fn answer_of(row: &DocumentRow, result: Recognised) -> OcrAnswer {
+/// Whether the options a result key names asked for words.
+fn key_includes_words(key: &str) -> bool {
+    key.split(';').any(|part| part.ends_with("words=1"))
+}
+
+fn answer_of(row: &DocumentRow, mut result: Recognised) -> OcrAnswer {
+    if !key_includes_words(&row.result_key) {
+        for page in &mut result.pages {
+            page.words = None;
+        }
+    }
     OcrAnswer {
         document_id: row.id,
         sha256: row.sha256.clone(),

@@ -179,3 +179,59 @@ pub async fn cache_put(kv: &Kv, key: &str, result: &Recognised, ttl: Duration) {
         Err(e) => tracing::warn!(error = %e, "could not cache an OCR result in redis"),
     }
 }
+
+/// Keeps `bytes` (the upload `sha256` names) for the searchable PDF, unless
+/// they are already kept. Checked first so a repeated upload does not send
+/// its bytes to Postgres again.
+pub async fn keep_original(
+    pool: &PgPool,
+    sha256: &str,
+    kind: &str,
+    bytes: &[u8],
+) -> Result<(), Error> {
+    let mut db = crate::db::unit(pool).await?;
+    let kept: Option<i32> =
+        crate::db::query_scalar("SELECT 1 FROM document_originals WHERE sha256 = $1")
+            .bind(sha256)
+            .fetch_optional(&mut *db)
+            .await?;
+    if kept.is_none() {
+        crate::db::query(
+            "INSERT INTO document_originals (sha256, kind, content, size_bytes)
+             VALUES ($1, $2, $3, $4)
+             ON CONFLICT (sha256) DO NOTHING",
+        )
+        .bind(sha256)
+        .bind(kind)
+        .bind(bytes)
+        .bind(i32::try_from(bytes.len()).unwrap_or(i32::MAX))
+        .execute(&mut *db)
+        .await?;
+    }
+    db.commit().await?;
+    Ok(())
+}
+
+/// The size of the kept original of `sha256`, if it is kept.
+pub async fn original_size(pool: &PgPool, sha256: &str) -> Result<Option<u64>, Error> {
+    let mut db = crate::db::unit(pool).await?;
+    let size: Option<i32> =
+        crate::db::query_scalar("SELECT size_bytes FROM document_originals WHERE sha256 = $1")
+            .bind(sha256)
+            .fetch_optional(&mut *db)
+            .await?;
+    db.commit().await?;
+    Ok(size.map(|s| u64::try_from(s).unwrap_or(0)))
+}
+
+/// The kept original of `sha256`, if it is kept.
+pub async fn find_original(pool: &PgPool, sha256: &str) -> Result<Option<Vec<u8>>, Error> {
+    let mut db = crate::db::unit(pool).await?;
+    let content: Option<Vec<u8>> =
+        crate::db::query_scalar("SELECT content FROM document_originals WHERE sha256 = $1")
+            .bind(sha256)
+            .fetch_optional(&mut *db)
+            .await?;
+    db.commit().await?;
+    Ok(content)
+}

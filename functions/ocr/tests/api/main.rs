@@ -9,6 +9,7 @@ mod captures;
 mod documents;
 mod hostile;
 mod jobs;
+mod searchable;
 
 use axum::body::Body;
 use folio_testing::samples;

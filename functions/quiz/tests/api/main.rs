@@ -5,6 +5,7 @@ mod attempts;
 mod bodies;
 mod create;
 mod documents;
+mod flags;
 mod helpers;
 mod limits;
 mod llm;

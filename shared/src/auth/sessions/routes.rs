@@ -14,6 +14,7 @@ use serde::Serialize;
 use super::Sessions;
 use crate::auth::AuthUser;
 use crate::error::Error;
+use crate::flags::Flag;
 use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router {
@@ -65,6 +66,7 @@ async fn list_sessions(
     State(state): State<AppState>,
     user: AuthUser,
 ) -> Result<Json<SessionsResponse>, Error> {
+    state.flags.require(Flag::Sessions, &user.user_id).await?;
     let rows = sessions(&state)?.list(&user.user_id).await?;
     let sessions = rows
         .into_iter()
@@ -80,6 +82,7 @@ async fn list_sessions(
 }
 
 async fn logout(State(state): State<AppState>, user: AuthUser) -> Result<StatusCode, Error> {
+    state.flags.require(Flag::Sessions, &user.user_id).await?;
     sessions(&state)?
         .logout(&user.user_id, current(&user)?)
         .await?;
@@ -87,6 +90,7 @@ async fn logout(State(state): State<AppState>, user: AuthUser) -> Result<StatusC
 }
 
 async fn logout_all(State(state): State<AppState>, user: AuthUser) -> Result<StatusCode, Error> {
+    state.flags.require(Flag::Sessions, &user.user_id).await?;
     sessions(&state)?.logout_all(&user.user_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
