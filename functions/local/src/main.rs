@@ -46,10 +46,14 @@ async fn serve_with_ticker() -> ExitCode {
         .and_then(|v| shared::config::parse_duration(&v))
         .unwrap_or(Duration::from_secs(2));
     let mut ticker = None;
-    let served = shared::start(config, |state| {
-        ticker = Some(folio_worker_tick::ticker::spawn(&state, every));
-        routes(state)
-    })
+    let served = shared::start(
+        config,
+        |state| {
+            ticker = Some(folio_worker_tick::ticker::spawn(&state, every));
+            routes(state)
+        },
+        openapi(),
+    )
     .await;
     if let Some(ticker) = ticker {
         let _ = ticker.await;
@@ -71,6 +75,16 @@ fn routes(state: AppState) -> Router {
         .merge(folio_worker_tick::router(state))
 }
 
+/// The document of `routes`: every function's, merged (no `/events`: the
+/// local gateway is never on Lambda).
+fn openapi() -> utoipa::openapi::OpenApi {
+    let mut doc = folio_health::openapi();
+    doc.merge(folio_ocr::openapi());
+    doc.merge(folio_quiz::openapi());
+    doc.merge(folio_worker_tick::openapi(false));
+    doc
+}
+
 fn print_token(sub: &str) -> ExitCode {
     let Ok(secret) = std::env::var("JWT_SECRET_KEY") else {
         eprintln!("folio-local token: JWT_SECRET_KEY is not set");
@@ -84,6 +98,89 @@ fn print_token(sub: &str) -> ExitCode {
         Err(e) => {
             eprintln!("folio-local token: {e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use shared::config::{Config, Function};
+    use shared::openapi::{DOCS_PATHS, documented_operations, routed_operations};
+
+    fn state(function: Function) -> shared::AppState {
+        shared::install_crypto_provider();
+        // The pools connect lazily: no server is reached here.
+        let vars = shared::testing::test_vars(
+            "postgres://folio@127.0.0.1:5432/folio_openapi_unused",
+            "openapi-routes:",
+            &[("DOCS_ENABLED", "true")],
+        );
+        let config = Config::from_vars(function, vars).expect("test configuration");
+        shared::AppState::new(config).expect("state")
+    }
+
+    /// Every routed path and method is in the document and the other way
+    /// round. A route added without its `#[utoipa::path]` (and its line in
+    /// the crate's `openapi()`) fails here.
+    fn assert_documented(router: &axum::Router, doc: &utoipa::openapi::OpenApi, what: &str) {
+        let routed: Vec<_> = routed_operations(router)
+            .into_iter()
+            .filter(|(_, path)| !DOCS_PATHS.contains(&path.as_str()))
+            .collect();
+        assert!(
+            routed.contains(&("GET".to_owned(), "/health".to_owned())),
+            "{what}: no routes read from the router's Debug text (did axum change it?)"
+        );
+        let documented = documented_operations(doc);
+        let missing: Vec<_> = routed.iter().filter(|r| !documented.contains(r)).collect();
+        let stale: Vec<_> = documented.iter().filter(|d| !routed.contains(d)).collect();
+        assert!(
+            missing.is_empty(),
+            "{what}: routes missing from the OpenAPI document (annotate the handler with \
+             #[utoipa::path] and list it in its crate's openapi()): {missing:?}"
+        );
+        assert!(
+            stale.is_empty(),
+            "{what}: documented but not routed: {stale:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn every_route_of_every_binary_is_in_its_document() {
+        let local = state(Function::Local);
+        let (router, doc) = shared::assemble(local.clone(), super::routes(local), super::openapi());
+        assert_documented(&router, &doc, "folio-local");
+
+        let ocr = state(Function::Ocr);
+        let (router, doc) =
+            shared::assemble(ocr.clone(), folio_ocr::router(ocr), folio_ocr::openapi());
+        assert_documented(&router, &doc, "ocr");
+
+        let quiz = state(Function::Quiz);
+        let (router, doc) =
+            shared::assemble(quiz.clone(), folio_quiz::router(quiz), folio_quiz::openapi());
+        assert_documented(&router, &doc, "quiz");
+
+        let health = state(Function::Health);
+        let (router, doc) = shared::assemble(
+            health.clone(),
+            folio_health::router(health),
+            folio_health::openapi(),
+        );
+        assert_documented(&router, &doc, "health");
+
+        for on_lambda in [false, true] {
+            let worker = state(Function::WorkerTick);
+            let routes = folio_worker_tick::router_with(
+                worker.clone(),
+                folio_worker_tick::Options {
+                    on_lambda,
+                    shutdown: shared::jobs::Shutdown::new(),
+                },
+            );
+            let (router, doc) =
+                shared::assemble(worker, routes, folio_worker_tick::openapi(on_lambda));
+            assert_documented(&router, &doc, &format!("worker-tick (on_lambda {on_lambda})"));
         }
     }
 }

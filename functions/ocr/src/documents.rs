@@ -9,6 +9,18 @@ use shared::ocr::service::{OcrAnswer, OcrService};
 use shared::{AppState, Error};
 use uuid::Uuid;
 
+/// A document the caller recognised before, as it was answered.
+#[utoipa::path(
+    get,
+    path = "/v1/ocr/documents/{id}",
+    tag = "ocr",
+    params(("id" = String, Path, description = "the `document_id`")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "the answer as it was given", body = OcrAnswer),
+        (status = 404, description = "`not-found`: unknown, malformed or someone else's", body = shared::error::Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn get_document(
     State(state): State<AppState>,
     user: AuthUser,

@@ -19,6 +19,16 @@ use shared::limits::{self, Family};
 /// largest accepted size.
 const MULTIPART_OVERHEAD: usize = 64 * 1024;
 
+/// The document of `router`'s routes (a route missing here fails the
+/// `openapi_routes` test).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    use utoipa::OpenApi as _;
+    #[derive(utoipa::OpenApi)]
+    #[openapi(paths(recognise::create_ocr, documents::get_document, jobs::get_job))]
+    struct Doc;
+    Doc::openapi()
+}
+
 pub fn router(state: AppState) -> Router {
     let stream_limit = state
         .config
