@@ -47,6 +47,7 @@ pub struct Liveness {
 #[utoipa::path(
     get,
     path = "/health",
+    operation_id = "liveness",
     tag = "health",
     responses((status = 200, description = "the process is up", body = Liveness))
 )]

@@ -9,6 +9,7 @@ mod lifecycle;
 mod migrate;
 mod packaging;
 mod pooler;
+mod schemathesis;
 mod shutdown;
 mod transport;
 

@@ -24,7 +24,10 @@ const MULTIPART_OVERHEAD: usize = 64 * 1024;
 pub fn openapi() -> utoipa::openapi::OpenApi {
     use utoipa::OpenApi as _;
     #[derive(utoipa::OpenApi)]
-    #[openapi(paths(recognise::create_ocr, documents::get_document, jobs::get_job))]
+    #[openapi(
+        paths(recognise::create_ocr, documents::get_document, jobs::get_job),
+        components(schemas(params::ModeParam, params::IncludeParam))
+    )]
     struct Doc;
     Doc::openapi()
 }

@@ -63,9 +63,11 @@ pub struct RawDocument(Vec<u8>);
     ),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "recognised (or answered from the cache)", body = OcrAnswer),
+        (status = 200, description = "recognised (or answered from the cache)", body = OcrAnswer,
+            links(("GetDocument" = (operation_id = "get_document", parameters(("id" = "$response.body#/document_id")))))),
         (status = 202, description = "queued as a job", body = Queued,
-            headers(("Location" = String, description = "the job's status URL"))),
+            headers(("Location" = String, description = "the job's status URL")),
+            links(("GetJob" = (operation_id = "get_job", parameters(("id" = "$response.body#/job_id")))))),
         (status = 400, description = "`bad-request`: empty body, no `file` part, a malformed parameter", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "`too-large`: over `OCR_MAX_BYTES`", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported-media-type`: not PDF, PNG, JPEG, TIFF or WebP", body = Problem, content_type = "application/problem+json"),

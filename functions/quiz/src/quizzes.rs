@@ -55,8 +55,11 @@ pub struct CreateQuizRequest {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 enum SourceDto {
+    /// The text to ask about (at most `QUIZ_MAX_TEXT_BYTES`).
     Text(String),
+    /// A document the caller recognised.
     DocumentId(Uuid),
+    /// A topic for the LLM, 1 to 200 printable characters.
     Topic(String),
 }
 
@@ -136,7 +139,11 @@ impl From<StoredQuiz> for QuizResponse {
     security(("bearer" = [])),
     responses(
         (status = 201, description = "the quiz, without its answers", body = QuizResponse,
-            headers(("Location" = String, description = "`/v1/quizzes/{quiz_id}`"))),
+            headers(("Location" = String, description = "`/v1/quizzes/{quiz_id}`")),
+            links(
+                ("GetQuiz" = (operation_id = "get_quiz", parameters(("id" = "$response.body#/quiz_id")))),
+                ("AttemptQuiz" = (operation_id = "create_attempt", parameters(("id" = "$response.body#/quiz_id")))),
+            )),
         (status = 400, description = "`bad-request`: malformed JSON, two sources at once", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`not-found`: a document that is not the caller's", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`conflict`: the document's recognition has not finished", body = Problem, content_type = "application/problem+json"),
