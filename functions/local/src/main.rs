@@ -108,12 +108,16 @@ mod tests {
     use shared::openapi::{DOCS_PATHS, documented_operations, routed_operations};
 
     fn state(function: Function) -> shared::AppState {
+        state_with(function, &[("DOCS_ENABLED", "true")])
+    }
+
+    fn state_with(function: Function, extra: &[(&str, &str)]) -> shared::AppState {
         shared::install_crypto_provider();
         // The pools connect lazily: no server is reached here.
         let vars = shared::testing::test_vars(
             "postgres://folio@127.0.0.1:5432/folio_openapi_unused",
             "openapi-routes:",
-            &[("DOCS_ENABLED", "true")],
+            extra,
         );
         let config = Config::from_vars(function, vars).expect("test configuration");
         shared::AppState::new(config).expect("state")
@@ -182,5 +186,75 @@ mod tests {
                 shared::assemble(worker, routes, folio_worker_tick::openapi(on_lambda));
             assert_documented(&router, &doc, &format!("worker-tick (on_lambda {on_lambda})"));
         }
+    }
+
+    async fn get(router: &axum::Router, path: &str) -> (u16, axum::http::HeaderMap, Vec<u8>) {
+        use http_body_util::BodyExt;
+        use tower::ServiceExt;
+        let request = axum::http::Request::get(path)
+            .body(axum::body::Body::empty())
+            .expect("request");
+        let response = router.clone().oneshot(request).await.expect("answer");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes()
+            .to_vec();
+        (status, headers, body)
+    }
+
+    #[tokio::test]
+    async fn docs_are_served_from_the_binary_only_when_enabled() {
+        // folio-local: on by default; the page and its files come from the binary.
+        let local = state_with(Function::Local, &[]);
+        let (router, _) = shared::assemble(local.clone(), super::routes(local), super::openapi());
+        let (status, headers, body) = get(&router, "/docs").await;
+        assert_eq!(status, 200);
+        let csp = headers["content-security-policy"].to_str().expect("csp");
+        assert!(csp.contains("script-src 'self'") && csp.contains("default-src 'none'"));
+        let page = String::from_utf8(body).expect("html");
+        assert!(!page.contains("http://") && !page.contains("https://"), "no CDN: {page}");
+        for asset in ["/docs/swagger-ui-bundle.js", "/docs/swagger-ui.css", "/docs/init.js"] {
+            assert!(page.contains(asset), "the page loads {asset}");
+            let (status, headers, body) = get(&router, asset).await;
+            assert_eq!(status, 200, "{asset}");
+            assert!(headers.contains_key("content-security-policy"));
+            assert!(body.len() > 100, "{asset} has content");
+        }
+        let (status, _, _) = get(&router, "/docs/LICENSE").await;
+        assert_eq!(status, 200);
+        let (status, headers, _) = get(&router, "/docs/../Cargo.toml").await;
+        assert_eq!(status, 404);
+        assert_eq!(headers["content-type"], "application/problem+json");
+        let (status, _, body) = get(&router, "/openapi.json").await;
+        assert_eq!(status, 200);
+        let doc: serde_json::Value = serde_json::from_slice(&body).expect("json");
+        assert_eq!(doc["openapi"], "3.1.0");
+        assert!(doc["paths"]["/v1/ocr"]["post"]["requestBody"]["content"]["multipart/form-data"].is_object());
+        assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+
+        // A deployed function: off unless DOCS_ENABLED=true; then its own routes only.
+        let ocr = state_with(Function::Ocr, &[]);
+        let (router, _) = shared::assemble(ocr.clone(), folio_ocr::router(ocr), folio_ocr::openapi());
+        for path in ["/openapi.json", "/docs", "/docs/swagger-ui-bundle.js"] {
+            let (status, _, _) = get(&router, path).await;
+            assert_eq!(status, 404, "{path} is off by default outside folio-local");
+        }
+        let ocr = state(Function::Ocr);
+        let (router, _) = shared::assemble(ocr.clone(), folio_ocr::router(ocr), folio_ocr::openapi());
+        let (status, _, body) = get(&router, "/openapi.json").await;
+        assert_eq!(status, 200);
+        let doc: serde_json::Value = serde_json::from_slice(&body).expect("json");
+        assert!(doc["paths"]["/v1/ocr"].is_object() && doc["paths"]["/v1/sessions"].is_object());
+        assert!(doc["paths"]["/v1/quizzes"].is_null(), "the ocr function documents its own routes");
+
+        let local = state_with(Function::Local, &[("DOCS_ENABLED", "false")]);
+        let (router, _) = shared::assemble(local.clone(), super::routes(local), super::openapi());
+        let (status, _, _) = get(&router, "/docs").await;
+        assert_eq!(status, 404);
     }
 }
