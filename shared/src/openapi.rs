@@ -114,10 +114,7 @@ fn finish(doc: &mut OpenApi) {
 }
 
 fn add_common_problems(op: &mut Operation) {
-    let secured = op
-        .security
-        .as_ref()
-        .is_some_and(|s| !s.is_empty());
+    let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
     let has_body = op.request_body.is_some();
     let mut statuses = vec!["500", "503", "504"];
     if secured {
@@ -195,7 +192,7 @@ const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 
 
 /// `/openapi.json`, `/docs` and its files. Mounted only with `DOCS_ENABLED`.
 pub fn routes(doc: &OpenApi) -> Router {
-    let json = doc.to_pretty_json().unwrap_or_else(|_| "{}".to_owned());
+    let json = serde_json::to_string_pretty(&to_json(doc)).unwrap_or_else(|_| "{}".to_owned());
     Router::new()
         .route(
             "/openapi.json",
@@ -207,18 +204,50 @@ pub fn routes(doc: &OpenApi) -> Router {
         )
         .route(
             "/docs/{file}",
-            get(|axum::extract::Path(file): axum::extract::Path<String>| async move {
-                let (kind, body): (&str, &[u8]) = match file.as_str() {
-                    "swagger-ui-bundle.js" => ("text/javascript; charset=utf-8", SWAGGER_JS),
-                    "swagger-ui.css" => ("text/css; charset=utf-8", SWAGGER_CSS),
-                    "init.js" => ("text/javascript; charset=utf-8", DOCS_INIT.as_bytes()),
-                    "LICENSE" => ("text/plain; charset=utf-8", SWAGGER_LICENSE),
-                    "NOTICE" => ("text/plain; charset=utf-8", SWAGGER_NOTICE),
-                    _ => return crate::Error::NotFound.into_response(),
-                };
-                asset(kind, body.to_vec())
-            }),
+            get(
+                |axum::extract::Path(file): axum::extract::Path<String>| async move {
+                    let (kind, body): (&str, &[u8]) = match file.as_str() {
+                        "swagger-ui-bundle.js" => ("text/javascript; charset=utf-8", SWAGGER_JS),
+                        "swagger-ui.css" => ("text/css; charset=utf-8", SWAGGER_CSS),
+                        "init.js" => ("text/javascript; charset=utf-8", DOCS_INIT.as_bytes()),
+                        "LICENSE" => ("text/plain; charset=utf-8", SWAGGER_LICENSE),
+                        "NOTICE" => ("text/plain; charset=utf-8", SWAGGER_NOTICE),
+                        _ => return crate::Error::NotFound.into_response(),
+                    };
+                    asset(kind, body.to_vec())
+                },
+            ),
         )
+}
+
+/// The document as served. utoipa 5.5 writes a Link Object's fields in
+/// snake_case (`operation_id`); OpenAPI spells them in camelCase.
+pub fn to_json(doc: &OpenApi) -> serde_json::Value {
+    let mut json = serde_json::to_value(doc).unwrap_or_default();
+    let Some(paths) = json.get_mut("paths").and_then(|p| p.as_object_mut()) else {
+        return json;
+    };
+    let links = paths
+        .values_mut()
+        .filter_map(|item| item.as_object_mut())
+        .flat_map(|item| item.values_mut())
+        .filter_map(|op| op.get_mut("responses").and_then(|r| r.as_object_mut()))
+        .flat_map(|responses| responses.values_mut())
+        .filter_map(|response| response.get_mut("links").and_then(|l| l.as_object_mut()))
+        .flat_map(|links| links.values_mut())
+        .filter_map(|link| link.as_object_mut());
+    for link in links {
+        for (snake, camel) in [
+            ("operation_id", "operationId"),
+            ("operation_ref", "operationRef"),
+            ("request_body", "requestBody"),
+        ] {
+            if let Some(value) = link.remove(snake) {
+                link.insert(camel.to_owned(), value);
+            }
+        }
+    }
+    json
 }
 
 fn asset(kind: &'static str, body: Vec<u8>) -> Response {

@@ -3,13 +3,15 @@
 //! answer may be a 5xx, and every answer must match the document (status
 //! code, content type, headers, body schema); a secured route must refuse a
 //! request without its token. Bounded: a fixed number of examples per
-//! operation (`FOLIO_SCHEMATHESIS_EXAMPLES`, default 25), about a minute on 2 cores.
+//! operation (`FOLIO_SCHEMATHESIS_EXAMPLES`, default 50), about a minute on 2 cores.
 //!
 //! `positive_data_acceptance` is left out: a schema cannot say which bytes are
 //! a PDF, which languages are installed or whether a token names a session,
 //! so schema-valid requests are rightly refused with a documented 4xx. The
-//! stateful phase is left out: Hypothesis fails inside its own rule machine on
-//! this document ("No progress can be made…"); the links are in the document.
+//! stateful phase is left out: schemathesis 4.32.5 fails inside its own rule
+//! machine on this document ("No progress can be made…") although its links
+//! are valid. One worker: with two, CPython 3.11's `ast.parse` on Hypothesis'
+//! threads fails now and then ("AST constructor recursion depth mismatch").
 
 use std::process::Command;
 use std::time::Instant;
@@ -27,10 +29,15 @@ fn run(base: &str, authorization: &str, selection: &[&str], examples: &str) -> S
     command
         .arg("run")
         .arg(format!("{base}/openapi.json"))
-        .args(["--checks", "all", "--exclude-checks", "positive_data_acceptance"])
+        .args([
+            "--checks",
+            "all",
+            "--exclude-checks",
+            "positive_data_acceptance",
+        ])
         .args(["--phases", "examples,coverage,fuzzing"])
         .args(["--max-examples", examples])
-        .args(["--workers", "2", "--request-timeout", "30", "--no-color"])
+        .args(["--workers", "1", "--request-timeout", "30", "--no-color"])
         .args(["--seed", "20261203", "--suppress-health-check", "too_slow"])
         .args(["-H", &format!("Authorization: Bearer {authorization}")])
         .args(selection)
@@ -86,8 +93,7 @@ async fn schemathesis_finds_no_5xx_and_every_answer_matches_the_document() {
     let mut local = Running::start("folio-local", free_port(), &vars, &[]);
     local.wait_ready().await;
     let base = local.url("");
-    let examples =
-        std::env::var("FOLIO_SCHEMATHESIS_EXAMPLES").unwrap_or_else(|_| "25".to_owned());
+    let examples = std::env::var("FOLIO_SCHEMATHESIS_EXAMPLES").unwrap_or_else(|_| "50".to_owned());
     let token = shared::auth::mint_hs256(
         TEST_JWT_SECRET,
         "schemathesis",

@@ -161,8 +161,11 @@ mod tests {
         assert_documented(&router, &doc, "ocr");
 
         let quiz = state(Function::Quiz);
-        let (router, doc) =
-            shared::assemble(quiz.clone(), folio_quiz::router(quiz), folio_quiz::openapi());
+        let (router, doc) = shared::assemble(
+            quiz.clone(),
+            folio_quiz::router(quiz),
+            folio_quiz::openapi(),
+        );
         assert_documented(&router, &doc, "quiz");
 
         let health = state(Function::Health);
@@ -184,7 +187,11 @@ mod tests {
             );
             let (router, doc) =
                 shared::assemble(worker, routes, folio_worker_tick::openapi(on_lambda));
-            assert_documented(&router, &doc, &format!("worker-tick (on_lambda {on_lambda})"));
+            assert_documented(
+                &router,
+                &doc,
+                &format!("worker-tick (on_lambda {on_lambda})"),
+            );
         }
     }
 
@@ -217,8 +224,15 @@ mod tests {
         let csp = headers["content-security-policy"].to_str().expect("csp");
         assert!(csp.contains("script-src 'self'") && csp.contains("default-src 'none'"));
         let page = String::from_utf8(body).expect("html");
-        assert!(!page.contains("http://") && !page.contains("https://"), "no CDN: {page}");
-        for asset in ["/docs/swagger-ui-bundle.js", "/docs/swagger-ui.css", "/docs/init.js"] {
+        assert!(
+            !page.contains("http://") && !page.contains("https://"),
+            "no CDN: {page}"
+        );
+        for asset in [
+            "/docs/swagger-ui-bundle.js",
+            "/docs/swagger-ui.css",
+            "/docs/init.js",
+        ] {
             assert!(page.contains(asset), "the page loads {asset}");
             let (status, headers, body) = get(&router, asset).await;
             assert_eq!(status, 200, "{asset}");
@@ -234,23 +248,31 @@ mod tests {
         assert_eq!(status, 200);
         let doc: serde_json::Value = serde_json::from_slice(&body).expect("json");
         assert_eq!(doc["openapi"], "3.1.0");
-        assert!(doc["paths"]["/v1/ocr"]["post"]["requestBody"]["content"]["multipart/form-data"].is_object());
+        assert!(
+            doc["paths"]["/v1/ocr"]["post"]["requestBody"]["content"]["multipart/form-data"]
+                .is_object()
+        );
         assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
 
         // A deployed function: off unless DOCS_ENABLED=true; then its own routes only.
         let ocr = state_with(Function::Ocr, &[]);
-        let (router, _) = shared::assemble(ocr.clone(), folio_ocr::router(ocr), folio_ocr::openapi());
+        let (router, _) =
+            shared::assemble(ocr.clone(), folio_ocr::router(ocr), folio_ocr::openapi());
         for path in ["/openapi.json", "/docs", "/docs/swagger-ui-bundle.js"] {
             let (status, _, _) = get(&router, path).await;
             assert_eq!(status, 404, "{path} is off by default outside folio-local");
         }
         let ocr = state(Function::Ocr);
-        let (router, _) = shared::assemble(ocr.clone(), folio_ocr::router(ocr), folio_ocr::openapi());
+        let (router, _) =
+            shared::assemble(ocr.clone(), folio_ocr::router(ocr), folio_ocr::openapi());
         let (status, _, body) = get(&router, "/openapi.json").await;
         assert_eq!(status, 200);
         let doc: serde_json::Value = serde_json::from_slice(&body).expect("json");
         assert!(doc["paths"]["/v1/ocr"].is_object() && doc["paths"]["/v1/sessions"].is_object());
-        assert!(doc["paths"]["/v1/quizzes"].is_null(), "the ocr function documents its own routes");
+        assert!(
+            doc["paths"]["/v1/quizzes"].is_null(),
+            "the ocr function documents its own routes"
+        );
 
         let local = state_with(Function::Local, &[("DOCS_ENABLED", "false")]);
         let (router, _) = shared::assemble(local.clone(), super::routes(local), super::openapi());
