@@ -17,11 +17,12 @@ use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{
     ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder, Server, path::Operation,
 };
-use utoipa::{Modify, OpenApi as _, ToSchema};
+use utoipa::{Modify, OpenApi as _, PartialSchema, ToSchema};
 
 use crate::error::{PROBLEM_JSON, Problem};
 
@@ -82,7 +83,7 @@ pub fn document(function: &str, parts: impl IntoIterator<Item = OpenApi>) -> Ope
 /// for a panic, 503 for a dependency down, 504 past the request deadline).
 fn finish(doc: &mut OpenApi) {
     SecurityAddon.modify(doc);
-    let components = doc.components.get_or_insert_with(Default::default);
+    let mut components = doc.components.take().unwrap_or_default();
     components.responses.insert(
         PROBLEM_RESPONSE.to_owned(),
         RefOr::T(
@@ -97,6 +98,13 @@ fn finish(doc: &mut OpenApi) {
                 .build(),
         ),
     );
+    let request_id = HeaderBuilder::new()
+        .schema(String::schema())
+        .description(Some(
+            "The request's id: taken from `x-request-id`, `x-cloud-trace-context` or \
+             `x-amzn-trace-id` when present, otherwise new.",
+        ))
+        .build();
     for item in doc.paths.paths.values_mut() {
         for op in [
             &mut item.get,
@@ -109,8 +117,22 @@ fn finish(doc: &mut OpenApi) {
         .flatten()
         {
             add_common_problems(op);
+            // Every answer carries `x-request-id` (the shared middleware sets it).
+            for response in op.responses.responses.values_mut() {
+                if let RefOr::T(response) = response {
+                    response
+                        .headers
+                        .insert("x-request-id".to_owned(), request_id.clone());
+                }
+            }
         }
     }
+    if let Some(RefOr::T(problem)) = components.responses.get_mut(PROBLEM_RESPONSE) {
+        problem
+            .headers
+            .insert("x-request-id".to_owned(), request_id);
+    }
+    doc.components = Some(components);
 }
 
 fn add_common_problems(op: &mut Operation) {
