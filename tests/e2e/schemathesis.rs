@@ -25,8 +25,15 @@ use crate::World;
 /// Runs schemathesis on `selection` with `authorization`; panics with its
 /// report unless every check passed. Returns the report.
 fn run(base: &str, authorization: &str, selection: &[&str], examples: &str) -> String {
+    // It keeps a cache (`.schemathesis/`) where it runs: not in the checkout.
+    let scratch = std::env::temp_dir().join(format!(
+        "folio-schemathesis-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::create_dir_all(&scratch).expect("scratch dir");
     let mut command = Command::new("schemathesis");
     command
+        .current_dir(&scratch)
         .arg("run")
         .arg(format!("{base}/openapi.json"))
         .args([
@@ -43,6 +50,7 @@ fn run(base: &str, authorization: &str, selection: &[&str], examples: &str) -> S
         .args(selection)
         .env("SCHEMATHESIS_TELEMETRY", "false");
     let output = command.output().expect("run schemathesis");
+    let _ = std::fs::remove_dir_all(&scratch);
     let report = format!(
         "{}{}",
         String::from_utf8_lossy(&output.stdout),
