@@ -61,11 +61,12 @@ if ! command -v cargo >/dev/null; then
   fi
 fi
 
-# Python tools the tests drive: cargo-lambda (Lambda emulator, zip builds) and cfn-lint
-# (the SAM template). Prebuilt wheels from PyPI; --user puts them in ~/.local/bin.
+# Python tools the tests drive: cargo-lambda (Lambda emulator, zip builds), cfn-lint
+# (the SAM template) and schemathesis (fuzzes folio-local from its OpenAPI document). Prebuilt wheels from PyPI; --user puts them in ~/.local/bin.
 py_tools=()
 command -v cargo-lambda >/dev/null || py_tools+=("cargo-lambda==1.9.2")
 command -v cfn-lint >/dev/null || py_tools+=("cfn-lint==1.51.0")
+command -v schemathesis >/dev/null || py_tools+=("schemathesis==4.32.5")
 if ((${#py_tools[@]})); then
   echo "install-deps: pip installing ${py_tools[*]}" >&2
   python3 -m pip install --user --quiet "${py_tools[@]}" >&2 ||

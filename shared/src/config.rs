@@ -99,6 +99,9 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// Upper bound for each dependency check in `/health/ready`.
     pub readiness_timeout: Duration,
+    /// Serve `/openapi.json` and the `/docs` page (`DOCS_ENABLED`; on by
+    /// default for `folio-local` only, off for the deployed functions).
+    pub docs_enabled: bool,
     /// The `quiz` function's generators, cache and limits.
     pub quiz: QuizConfig,
     /// The job queue's worker (`worker-tick`).
@@ -174,6 +177,7 @@ impl Config {
             max_body_bytes: env.parse_or("MAX_BODY_BYTES", 1024 * 1024),
             shutdown_grace: env.seconds_or("SHUTDOWN_GRACE_SECS", 8.0),
             readiness_timeout: env.seconds_or("READINESS_TIMEOUT_SECS", 1.5),
+            docs_enabled: env.parse_or("DOCS_ENABLED", function == Function::Local),
             quiz: quiz::quiz_config(&mut env, allow_insecure_transport),
             worker: worker_config(&mut env),
             ocr: ocr_config(&mut env),

@@ -134,8 +134,9 @@ impl From<sqlx::Error> for Error {
 }
 
 /// The RFC 9457 body.
-#[derive(Debug, Serialize, serde::Deserialize)]
+#[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Problem {
+    /// `https://folio.dev/problems/<slug>`; the slugs are listed in docs/api.md.
     #[serde(rename = "type")]
     pub kind: String,
     pub title: String,

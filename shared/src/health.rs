@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::state::AppState;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Readiness {
     pub status: &'static str,
     pub checks: Checks,
@@ -21,14 +21,14 @@ pub struct Readiness {
     pub queue: Option<crate::jobs::QueueStats>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Checks {
     pub postgres: PostgresCheck,
     pub redis: RedisCheck,
     pub ocr: crate::ocr::OcrCheck,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PostgresCheck {
     pub ok: bool,
     pub latency_ms: f64,
@@ -37,7 +37,7 @@ pub struct PostgresCheck {
     pub error: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RedisCheck {
     pub ok: bool,
     pub latency_ms: f64,

@@ -11,6 +11,7 @@ pub mod jobs;
 pub mod kv;
 pub mod limits;
 pub mod ocr;
+pub mod openapi;
 pub mod quiz;
 pub mod serve;
 pub mod state;
@@ -41,16 +42,18 @@ pub fn load_config(function: Function) -> Result<Config, ExitCode> {
 }
 
 /// The whole life of a function binary: config → telemetry → state →
-/// (migrations when `AUTO_MIGRATE=true`) → router → serve.
+/// (migrations when `AUTO_MIGRATE=true`) → router → serve. `openapi` is the
+/// document of `routes` (the function crate's `openapi()`).
 pub async fn run_function(
     function: Function,
     routes: impl FnOnce(AppState) -> axum::Router,
+    openapi: utoipa::openapi::OpenApi,
 ) -> ExitCode {
     let config = match load_config(function) {
         Ok(config) => config,
         Err(code) => return code,
     };
-    match start(config, routes).await {
+    match start(config, routes, openapi).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = format!("{e:#}"), "{} stopped", function.name());
@@ -63,6 +66,7 @@ pub async fn run_function(
 pub async fn start(
     config: Config,
     routes: impl FnOnce(AppState) -> axum::Router,
+    openapi: utoipa::openapi::OpenApi,
 ) -> anyhow::Result<()> {
     install_crypto_provider();
     telemetry::init(config.log_format);
@@ -71,15 +75,34 @@ pub async fn start(
     }
     let state = AppState::new(config)?;
     let config = state.config.clone();
+    let (app, _) = assemble(state.clone(), routes(state), openapi);
+    serve::serve(&config, app).await
+}
+
+/// A function's whole application and its OpenAPI document, assembled side
+/// by side: its `routes` (documented by `openapi`), `/v1/sessions` for the
+/// functions that take user tokens, `GET /health` and the shared middleware
+/// (`serve::app`), and `/openapi.json` + `/docs` when `DOCS_ENABLED`.
+pub fn assemble(
+    state: AppState,
+    routes: axum::Router,
+    openapi: utoipa::openapi::OpenApi,
+) -> (axum::Router, utoipa::openapi::OpenApi) {
+    let config = state.config.clone();
     // Every function that takes user tokens also answers /v1/sessions.
     let takes_user_tokens = matches!(
         config.function,
         Function::Ocr | Function::Quiz | Function::Local
     );
-    let mut router = routes(state.clone());
+    let mut router = routes;
+    let mut parts = vec![openapi];
     if takes_user_tokens {
         router = router.merge(auth::sessions::routes::router(state));
+        parts.push(auth::sessions::routes::openapi());
     }
-    let app = serve::app(&config, router);
-    serve::serve(&config, app).await
+    let doc = openapi::document(config.function.name(), parts);
+    if config.docs_enabled {
+        router = router.merge(openapi::routes(&doc));
+    }
+    (serve::app(&config, router), doc)
 }

@@ -147,7 +147,7 @@ impl From<&OcrConfig> for Limits {
 }
 
 /// Where a page's text came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     TextLayer,
@@ -155,7 +155,7 @@ pub enum Source {
 }
 
 /// One page of the answer (`pages[]` in the API).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Page {
     /// 1-based.
     pub page: u32,
@@ -220,7 +220,7 @@ pub struct Inspection {
 }
 
 /// Progress of one document, reported after every finished page.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Progress {
     pub pages_done: u32,
     pub pages_total: u32,

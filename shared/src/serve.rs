@@ -25,8 +25,13 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// body limit, panic capture, and problem+json for every error answer.
 pub fn app(config: &Config, routes: Router) -> Router {
     let function = config.function.name();
+    // Documented by `crate::openapi::liveness_doc`.
     let liveness = get(move || async move {
-        axum::Json(serde_json::json!({"status": "ok", "function": function, "version": VERSION}))
+        axum::Json(crate::openapi::Liveness {
+            status: "ok",
+            function,
+            version: VERSION,
+        })
     });
     routes
         .route("/health", liveness)

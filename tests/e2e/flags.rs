@@ -5,8 +5,8 @@
 use std::time::{Duration, Instant};
 
 use folio_e2e::{Running, free_port};
-use serde_json::json;
 use folio_testing::TEST_JWT_SECRET;
+use serde_json::json;
 
 use crate::World;
 

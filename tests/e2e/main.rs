@@ -10,6 +10,7 @@ mod lifecycle;
 mod migrate;
 mod packaging;
 mod pooler;
+mod schemathesis;
 mod shutdown;
 mod transport;
 

@@ -48,10 +48,14 @@ async fn serve_with_ticker() -> ExitCode {
         .and_then(|v| shared::config::parse_duration(&v))
         .unwrap_or(Duration::from_secs(2));
     let mut ticker = None;
-    let served = shared::start(config, |state| {
-        ticker = Some(folio_worker_tick::ticker::spawn(&state, every));
-        routes(state)
-    })
+    let served = shared::start(
+        config,
+        |state| {
+            ticker = Some(folio_worker_tick::ticker::spawn(&state, every));
+            routes(state)
+        },
+        openapi(),
+    )
     .await;
     if let Some(ticker) = ticker {
         let _ = ticker.await;
@@ -71,6 +75,16 @@ fn routes(state: AppState) -> Router {
         .merge(folio_ocr::router(state.clone()))
         .merge(folio_quiz::router(state.clone()))
         .merge(folio_worker_tick::router(state))
+}
+
+/// The document of `routes`: every function's, merged (no `/events`: the
+/// local gateway is never on Lambda).
+fn openapi() -> utoipa::openapi::OpenApi {
+    let mut doc = folio_health::openapi();
+    doc.merge(folio_ocr::openapi());
+    doc.merge(folio_quiz::openapi());
+    doc.merge(folio_worker_tick::openapi(false));
+    doc
 }
 
 fn print_token(sub: &str, admin: bool) -> ExitCode {
@@ -93,5 +107,184 @@ fn print_token(sub: &str, admin: bool) -> ExitCode {
             eprintln!("folio-local token: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use shared::config::{Config, Function};
+    use shared::openapi::{DOCS_PATHS, documented_operations, routed_operations};
+
+    fn state(function: Function) -> shared::AppState {
+        state_with(function, &[("DOCS_ENABLED", "true")])
+    }
+
+    fn state_with(function: Function, extra: &[(&str, &str)]) -> shared::AppState {
+        shared::install_crypto_provider();
+        // The pools connect lazily: no server is reached here.
+        let vars = folio_testing::test_vars(
+            "postgres://folio@127.0.0.1:5432/folio_openapi_unused",
+            "openapi-routes:",
+            extra,
+        );
+        let config = Config::from_vars(function, vars).expect("test configuration");
+        shared::AppState::new(config).expect("state")
+    }
+
+    /// Every routed path and method is in the document and the other way
+    /// round. A route added without its `#[utoipa::path]` (and its line in
+    /// the crate's `openapi()`) fails here.
+    fn assert_documented(router: &axum::Router, doc: &utoipa::openapi::OpenApi, what: &str) {
+        let routed: Vec<_> = routed_operations(router)
+            .into_iter()
+            .filter(|(_, path)| !DOCS_PATHS.contains(&path.as_str()))
+            .collect();
+        assert!(
+            routed.contains(&("GET".to_owned(), "/health".to_owned())),
+            "{what}: no routes read from the router's Debug text (did axum change it?)"
+        );
+        let documented = documented_operations(doc);
+        let missing: Vec<_> = routed.iter().filter(|r| !documented.contains(r)).collect();
+        let stale: Vec<_> = documented.iter().filter(|d| !routed.contains(d)).collect();
+        assert!(
+            missing.is_empty(),
+            "{what}: routes missing from the OpenAPI document (annotate the handler with \
+             #[utoipa::path] and list it in its crate's openapi()): {missing:?}"
+        );
+        assert!(
+            stale.is_empty(),
+            "{what}: documented but not routed: {stale:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn every_route_of_every_binary_is_in_its_document() {
+        let local = state(Function::Local);
+        let (router, doc) = shared::assemble(local.clone(), super::routes(local), super::openapi());
+        assert_documented(&router, &doc, "folio-local");
+
+        let ocr = state(Function::Ocr);
+        let (router, doc) =
+            shared::assemble(ocr.clone(), folio_ocr::router(ocr), folio_ocr::openapi());
+        assert_documented(&router, &doc, "ocr");
+
+        let quiz = state(Function::Quiz);
+        let (router, doc) = shared::assemble(
+            quiz.clone(),
+            folio_quiz::router(quiz),
+            folio_quiz::openapi(),
+        );
+        assert_documented(&router, &doc, "quiz");
+
+        let health = state(Function::Health);
+        let (router, doc) = shared::assemble(
+            health.clone(),
+            folio_health::router(health),
+            folio_health::openapi(),
+        );
+        assert_documented(&router, &doc, "health");
+
+        for on_lambda in [false, true] {
+            let worker = state(Function::WorkerTick);
+            let routes = folio_worker_tick::router_with(
+                worker.clone(),
+                folio_worker_tick::Options {
+                    on_lambda,
+                    shutdown: shared::jobs::Shutdown::new(),
+                },
+            );
+            let (router, doc) =
+                shared::assemble(worker, routes, folio_worker_tick::openapi(on_lambda));
+            assert_documented(
+                &router,
+                &doc,
+                &format!("worker-tick (on_lambda {on_lambda})"),
+            );
+        }
+    }
+
+    async fn get(router: &axum::Router, path: &str) -> (u16, axum::http::HeaderMap, Vec<u8>) {
+        use http_body_util::BodyExt;
+        use tower::ServiceExt;
+        let request = axum::http::Request::get(path)
+            .body(axum::body::Body::empty())
+            .expect("request");
+        let response = router.clone().oneshot(request).await.expect("answer");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes()
+            .to_vec();
+        (status, headers, body)
+    }
+
+    #[tokio::test]
+    async fn docs_are_served_from_the_binary_only_when_enabled() {
+        // folio-local: on by default; the page and its files come from the binary.
+        let local = state_with(Function::Local, &[]);
+        let (router, _) = shared::assemble(local.clone(), super::routes(local), super::openapi());
+        let (status, headers, body) = get(&router, "/docs").await;
+        assert_eq!(status, 200);
+        let csp = headers["content-security-policy"].to_str().expect("csp");
+        assert!(csp.contains("script-src 'self'") && csp.contains("default-src 'none'"));
+        let page = String::from_utf8(body).expect("html");
+        assert!(
+            !page.contains("http://") && !page.contains("https://"),
+            "no CDN: {page}"
+        );
+        for asset in [
+            "/docs/swagger-ui-bundle.js",
+            "/docs/swagger-ui.css",
+            "/docs/init.js",
+        ] {
+            assert!(page.contains(asset), "the page loads {asset}");
+            let (status, headers, body) = get(&router, asset).await;
+            assert_eq!(status, 200, "{asset}");
+            assert!(headers.contains_key("content-security-policy"));
+            assert!(body.len() > 100, "{asset} has content");
+        }
+        let (status, _, _) = get(&router, "/docs/LICENSE").await;
+        assert_eq!(status, 200);
+        let (status, headers, _) = get(&router, "/docs/../Cargo.toml").await;
+        assert_eq!(status, 404);
+        assert_eq!(headers["content-type"], "application/problem+json");
+        let (status, _, body) = get(&router, "/openapi.json").await;
+        assert_eq!(status, 200);
+        let doc: serde_json::Value = serde_json::from_slice(&body).expect("json");
+        assert_eq!(doc["openapi"], "3.1.0");
+        assert!(
+            doc["paths"]["/v1/ocr"]["post"]["requestBody"]["content"]["multipart/form-data"]
+                .is_object()
+        );
+        assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+
+        // A deployed function: off unless DOCS_ENABLED=true; then its own routes only.
+        let ocr = state_with(Function::Ocr, &[]);
+        let (router, _) =
+            shared::assemble(ocr.clone(), folio_ocr::router(ocr), folio_ocr::openapi());
+        for path in ["/openapi.json", "/docs", "/docs/swagger-ui-bundle.js"] {
+            let (status, _, _) = get(&router, path).await;
+            assert_eq!(status, 404, "{path} is off by default outside folio-local");
+        }
+        let ocr = state(Function::Ocr);
+        let (router, _) =
+            shared::assemble(ocr.clone(), folio_ocr::router(ocr), folio_ocr::openapi());
+        let (status, _, body) = get(&router, "/openapi.json").await;
+        assert_eq!(status, 200);
+        let doc: serde_json::Value = serde_json::from_slice(&body).expect("json");
+        assert!(doc["paths"]["/v1/ocr"].is_object() && doc["paths"]["/v1/sessions"].is_object());
+        assert!(
+            doc["paths"]["/v1/quizzes"].is_null(),
+            "the ocr function documents its own routes"
+        );
+
+        let local = state_with(Function::Local, &[("DOCS_ENABLED", "false")]);
+        let (router, _) = shared::assemble(local.clone(), super::routes(local), super::openapi());
+        let (status, _, _) = get(&router, "/docs").await;
+        assert_eq!(status, 404);
     }
 }

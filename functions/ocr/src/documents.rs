@@ -13,6 +13,18 @@ use shared::ocr::service::{OcrAnswer, OcrService};
 use shared::{AppState, Error};
 use uuid::Uuid;
 
+/// A document the caller recognised before, as it was answered.
+#[utoipa::path(
+    get,
+    path = "/v1/ocr/documents/{id}",
+    tag = "ocr",
+    params(("id" = String, Path, description = "the `document_id`")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "the answer as it was given", body = OcrAnswer),
+        (status = 404, description = "`not-found`: unknown, malformed or someone else's", body = shared::error::Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn get_document(
     State(state): State<AppState>,
     user: AuthUser,
@@ -25,6 +37,21 @@ pub async fn get_document(
         .map(Json)
 }
 
+/// The document as a searchable PDF: the original with an invisible text layer
+/// on its recognised pages (images become one page each).
+#[utoipa::path(
+    get,
+    path = "/v1/ocr/documents/{id}/pdf",
+    tag = "ocr",
+    params(("id" = String, Path, description = "the `document_id`")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "the searchable PDF", content_type = "application/pdf", body = Vec<u8>,
+         headers(("content-disposition" = String, description = "`inline; filename=\"folio-{id}.pdf\"`"))),
+        (status = 404, description = "`not-found`: unknown, malformed or someone else's", body = shared::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`original-unavailable`, `pdf-too-large` or `feature-disabled`", body = shared::error::Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn get_document_pdf(
     State(state): State<AppState>,
     user: AuthUser,

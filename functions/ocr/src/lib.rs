@@ -19,6 +19,24 @@ use shared::limits::{self, Family};
 /// largest accepted size.
 const MULTIPART_OVERHEAD: usize = 64 * 1024;
 
+/// The document of `router`'s routes (a route missing here fails the
+/// `openapi_routes` test).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    use utoipa::OpenApi as _;
+    #[derive(utoipa::OpenApi)]
+    #[openapi(
+        paths(
+            recognise::create_ocr,
+            documents::get_document,
+            documents::get_document_pdf,
+            jobs::get_job
+        ),
+        components(schemas(params::ModeParam, params::IncludeParam))
+    )]
+    struct Doc;
+    Doc::openapi()
+}
+
 pub fn router(state: AppState) -> Router {
     let stream_limit = state
         .config

@@ -6,15 +6,49 @@ use shared::Error;
 use shared::config::OcrConfig;
 use shared::ocr::{Ocr, Options};
 
-/// The raw query; every value is checked by hand so each error can say what is wrong.
-#[derive(Debug, Default, Deserialize)]
+/// The raw query; every value is checked by hand so each error can say what
+/// is wrong (malformed: 400). The document shows the values that are accepted.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OcrQuery {
+    /// Tesseract languages, `+`-joined (`eng+ind`), at most 4; default `eng`.
+    /// A language that is not installed is 422 `unknown-language`.
+    #[param(pattern = r"^[a-z_]{3,16}(\+[a-z_]{3,16}){0,3}$", example = "eng")]
     lang: Option<String>,
+    /// `sync` answers 200 with the text, `async` 202 with a job, `auto`
+    /// (default) sync up to `OCR_SYNC_MAX_PAGES` pages needing OCR.
+    #[param(value_type = Option<ModeParam>)]
     mode: Option<String>,
+    /// OCR every page even where a PDF has a text layer (default `false`).
+    #[param(value_type = Option<bool>)]
     force_ocr: Option<String>,
+    /// Render resolution for PDF pages that need OCR (default 300).
+    #[param(value_type = Option<u16>, minimum = 72, maximum = 600)]
     dpi: Option<String>,
+    /// Find which way is up on every OCR page (default `true`).
+    #[param(value_type = Option<bool>)]
     rotate_pages: Option<String>,
+    /// `words`: every OCR page also gets its words with boxes.
+    #[param(value_type = Option<IncludeParam>)]
     include: Option<String>,
+}
+
+/// The values of `mode` (documentation only: the query is read as text).
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum ModeParam {
+    Auto,
+    Sync,
+    Async,
+}
+
+/// The values of `include`.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum IncludeParam {
+    Words,
 }
 
 /// How the caller wants the answer.

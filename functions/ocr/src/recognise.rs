@@ -8,17 +8,74 @@ use axum::Json;
 use axum::extract::{Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 use shared::auth::AuthUser;
+use shared::error::Problem;
 use shared::flags::{self, Flag};
 use shared::ocr::job;
-use shared::ocr::service::{OcrService, result_key};
+use shared::ocr::service::{OcrAnswer, OcrService, result_key};
 use shared::ocr::{Accept, Document, Inspection, Outcome};
 use shared::{AppState, Error};
 
 use crate::params::{Mode, OcrQuery, Params};
 use crate::upload::read_document;
 
+/// The 202 answer: the document became a job.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Queued {
+    pub job_id: uuid::Uuid,
+    /// Always `queued`.
+    pub status: &'static str,
+    /// `/v1/ocr/jobs/{job_id}`, also in `Location`.
+    pub status_url: String,
+}
+
+/// How the document may be sent: `multipart/form-data` with a `file` part.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct Upload {
+    /// The document: PDF, PNG, JPEG, TIFF or WebP (sniffed from its bytes).
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
+/// The document's bytes (the type is sniffed; `Content-Type` is a hint).
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)]
+pub struct RawDocument(Vec<u8>);
+
+/// A PDF or an image to text. Long documents become jobs (202).
+#[utoipa::path(
+    post,
+    path = "/v1/ocr",
+    tag = "ocr",
+    params(OcrQuery),
+    request_body(
+        description = "the document, raw or as the `file` part of a multipart body",
+        content(
+            (RawDocument = "application/pdf"),
+            (RawDocument = "image/png"),
+            (RawDocument = "image/jpeg"),
+            (RawDocument = "image/tiff"),
+            (RawDocument = "image/webp"),
+            (RawDocument = "application/octet-stream"),
+            (Upload = "multipart/form-data"),
+        )
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "recognised (or answered from the cache)", body = OcrAnswer,
+            links(("GetDocument" = (operation_id = "get_document", parameters(("id" = "$response.body#/document_id")))))),
+        (status = 202, description = "queued as a job", body = Queued,
+            headers(("Location" = String, description = "the job's status URL")),
+            links(("GetJob" = (operation_id = "get_job", parameters(("id" = "$response.body#/job_id")))))),
+        (status = 400, description = "`bad-request`: empty body, no `file` part, a malformed parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`too-large`: over `OCR_MAX_BYTES`", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported-media-type`: not PDF, PNG, JPEG, TIFF or WebP", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`encrypted-pdf`, `broken-pdf`, `broken-image`, `too-many-pages`, `too-many-pixels`, `unknown-language`, `too-many-pages-for-sync`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate-limited`, with `Retry-After`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn create_ocr(
     State(state): State<AppState>,
     user: AuthUser,
@@ -77,7 +134,11 @@ pub async fn create_ocr(
             let keep = state.config.worker.retention;
             let job_id = job::enqueue(&service, owner, &document, &options, keep).await?;
             let status_url = format!("/v1/ocr/jobs/{job_id}");
-            let body = json!({"job_id": job_id, "status": "queued", "status_url": status_url});
+            let body = Queued {
+                job_id,
+                status: "queued",
+                status_url: status_url.clone(),
+            };
             return Ok((
                 StatusCode::ACCEPTED,
                 [(header::LOCATION, status_url)],

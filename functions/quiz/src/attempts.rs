@@ -6,6 +6,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
 use shared::auth::AuthUser;
+use shared::error::Problem;
 use shared::quiz::store::Attempt;
 
 use crate::QuizState;
@@ -14,13 +15,29 @@ pub fn router() -> Router<QuizState> {
     Router::new().route("/v1/quizzes/{id}/attempts", post(create_attempt))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateAttemptRequest {
     /// One choice index per question, in order.
     answers: Vec<i64>,
 }
 
+/// Answers in, score and explanations out (201).
+#[utoipa::path(
+    post,
+    path = "/v1/quizzes/{id}/attempts",
+    tag = "quiz",
+    params(("id" = String, Path, description = "the `quiz_id`")),
+    request_body = CreateAttemptRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "the scored attempt", body = Attempt),
+        (status = 400, description = "`bad-request`: malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not-found`: unknown, malformed or someone else's quiz", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported-media-type`: not `application/json`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`invalid-body`, `wrong-answer-count`, `answer-out-of-range`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn create_attempt(
     State(state): State<QuizState>,
     user: AuthUser,

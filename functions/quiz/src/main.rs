@@ -4,5 +4,5 @@ use shared::config::Function;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    shared::run_function(Function::Quiz, folio_quiz::router).await
+    shared::run_function(Function::Quiz, folio_quiz::router, folio_quiz::openapi()).await
 }

@@ -8,6 +8,7 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use shared::auth::AuthUser;
+use shared::error::Problem;
 use shared::flags::{self, Flag};
 use shared::limits::{self, Family};
 use shared::quiz::store::StoredQuiz;
@@ -33,26 +34,33 @@ pub fn router(state: &QuizState) -> Router<QuizState> {
         .route("/v1/quizzes/{id}", get(get_quiz))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateQuizRequest {
     source: SourceDto,
+    /// How many questions to ask for, 1–50 (default 5).
     #[serde(default = "default_count")]
+    #[schema(minimum = 1, maximum = 50, default = 5)]
     question_count: i64,
     #[serde(default)]
     difficulty: Option<Difficulty>,
+    /// A language tag such as `en` or `pt-BR` (default `en`).
     #[serde(default)]
+    #[schema(pattern = "^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$", example = "en")]
     language: Option<String>,
     #[serde(default)]
     generator: GeneratorChoice,
 }
 
 /// Exactly one of `{"text"}`, `{"document_id"}`, `{"topic"}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 enum SourceDto {
+    /// The text to ask about (at most `QUIZ_MAX_TEXT_BYTES`).
     Text(String),
+    /// A document the caller recognised.
     DocumentId(Uuid),
+    /// A topic for the LLM, 1 to 200 printable characters.
     Topic(String),
 }
 
@@ -80,7 +88,7 @@ impl CreateQuizRequest {
 }
 
 /// A quiz as its owner sees it before an attempt: no answers.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct QuizResponse {
     quiz_id: Uuid,
     title: String,
@@ -93,7 +101,7 @@ pub struct QuizResponse {
     created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct QuestionResponse {
     question_id: Uuid,
     prompt: String,
@@ -123,6 +131,28 @@ impl From<StoredQuiz> for QuizResponse {
     }
 }
 
+/// A quiz from a text, a recognised document or a topic (201).
+#[utoipa::path(
+    post,
+    path = "/v1/quizzes",
+    tag = "quiz",
+    request_body = CreateQuizRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "the quiz, without its answers", body = QuizResponse,
+            headers(("Location" = String, description = "`/v1/quizzes/{quiz_id}`")),
+            links(
+                ("GetQuiz" = (operation_id = "get_quiz", parameters(("id" = "$response.body#/quiz_id")))),
+                ("AttemptQuiz" = (operation_id = "create_attempt", parameters(("id" = "$response.body#/quiz_id")))),
+            )),
+        (status = 400, description = "`bad-request`: malformed JSON, two sources at once", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not-found`: a document that is not the caller's", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`conflict`: the document's recognition has not finished", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported-media-type`: not `application/json`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`invalid-body`, `invalid-question-count`, `empty-text`, `text-too-long`, `invalid-topic`, `invalid-language`, `topic-needs-llm`, `llm-not-configured`, `not-enough-content`, `empty-document`, `document-reads-poorly`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate-limited`, with `Retry-After`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn create_quiz(
     State(state): State<QuizState>,
     user: AuthUser,
@@ -156,6 +186,18 @@ async fn create_quiz(
     ))
 }
 
+/// A quiz of the caller's, without answers.
+#[utoipa::path(
+    get,
+    path = "/v1/quizzes/{id}",
+    tag = "quiz",
+    params(("id" = String, Path, description = "the `quiz_id`")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "the quiz", body = QuizResponse),
+        (status = 404, description = "`not-found`: unknown, malformed or someone else's", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn get_quiz(
     State(state): State<QuizState>,
     user: AuthUser,

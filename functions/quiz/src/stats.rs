@@ -12,6 +12,14 @@ pub fn router() -> Router<QuizState> {
     Router::new().route("/v1/quizzes/stats/weekly", get(weekly_stats))
 }
 
+/// The caller's last seven days (cached per user for `QUIZ_STATS_TTL_SECS`).
+#[utoipa::path(
+    get,
+    path = "/v1/quizzes/stats/weekly",
+    tag = "quiz",
+    security(("bearer" = [])),
+    responses((status = 200, description = "the caller's figures", body = WeeklyStats))
+)]
 async fn weekly_stats(
     State(state): State<QuizState>,
     user: AuthUser,

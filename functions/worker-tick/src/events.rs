@@ -25,6 +25,18 @@ struct ScheduledEvent {
     detail_type: String,
 }
 
+/// An EventBridge scheduled event, on Lambda only (any other caller: 404).
+#[utoipa::path(
+    post,
+    path = "/events",
+    tag = "worker",
+    request_body(content = Object, description = "the EventBridge event (`source: aws.events`, `detail-type: Scheduled Event`)"),
+    responses(
+        (status = 200, description = "what the tick did", body = TickSummary),
+        (status = 404, description = "`not-found`: not a Lambda pass-through invocation", body = shared::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`unsupported-event`: not a scheduled event", body = shared::error::Problem, content_type = "application/problem+json"),
+    )
+)]
 pub(crate) async fn post_event(
     State(state): State<TickState>,
     parts: axum::http::request::Parts,

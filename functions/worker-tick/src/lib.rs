@@ -58,6 +58,23 @@ struct TickState {
     shutdown: Shutdown,
 }
 
+/// The document of the router's routes; `/events` only when `on_lambda`
+/// (the router mounts it only there).
+pub fn openapi(on_lambda: bool) -> utoipa::openapi::OpenApi {
+    use utoipa::OpenApi as _;
+    #[derive(utoipa::OpenApi)]
+    #[openapi(paths(tick::post_tick, ready::get_readiness))]
+    struct Doc;
+    #[derive(utoipa::OpenApi)]
+    #[openapi(paths(events::post_event))]
+    struct Events;
+    let mut doc = Doc::openapi();
+    if on_lambda {
+        doc.merge(Events::openapi());
+    }
+    doc
+}
+
 /// The production router: EventBridge events only under Lambda, and a
 /// running tick told about SIGTERM/SIGINT (elsewhere; Lambda sends none).
 pub fn router(state: AppState) -> Router {

@@ -21,7 +21,14 @@ async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     match args.as_slice() {
-        [] => shared::run_function(Function::WorkerTick, folio_worker_tick::router).await,
+        [] => {
+            shared::run_function(
+                Function::WorkerTick,
+                folio_worker_tick::router,
+                folio_worker_tick::openapi(shared::serve::on_lambda()),
+            )
+            .await
+        }
         ["migrate"] => migrate().await,
         ["tick"] => tick_once().await,
         ["--every", every] => every_interval(every).await,

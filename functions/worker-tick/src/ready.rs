@@ -6,27 +6,57 @@
 use axum::Json;
 use axum::extract::State;
 use axum::response::IntoResponse;
-use serde_json::{Value, json};
 use shared::jobs::budget::Fit;
 
 use super::TickState;
 
+/// How each job kind fits a tick of this worker.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct WorkerSection {
+    /// The last tick's length, or the configured longest before the first.
+    tick_s: f64,
+    kinds: Vec<shared::jobs::budget::KindFit>,
+    /// Kinds that never fit (their jobs would wait for ever).
+    unfit_kinds: Vec<String>,
+}
+
+/// `/health/ready`'s answer plus the `worker` section.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct WorkerReadiness {
+    #[serde(flatten)]
+    readiness: shared::health::Readiness,
+    worker: WorkerSection,
+}
+
+/// Readiness plus how each job kind fits this worker's ticks. A kind that
+/// never fits makes `status` `degraded`.
+#[utoipa::path(
+    get,
+    path = "/health/worker",
+    tag = "health",
+    responses(
+        (status = 200, description = "`ok` or `degraded`", body = WorkerReadiness),
+        (status = 503, description = "`down`: Postgres is unreachable", body = WorkerReadiness),
+    )
+)]
 pub(crate) async fn get_readiness(State(state): State<TickState>) -> impl IntoResponse {
-    let (code, readiness) = shared::health::readiness(&state.app).await;
-    let mut body = serde_json::to_value(&readiness).unwrap_or(Value::Null);
+    let (code, mut readiness) = shared::health::readiness(&state.app).await;
     let (span, kinds) = state.worker.fits();
-    let unfit: Vec<&str> = kinds
+    let unfit_kinds: Vec<String> = kinds
         .iter()
         .filter(|k| k.fit == Fit::Never)
-        .map(|k| k.kind.as_str())
+        .map(|k| k.kind.clone())
         .collect();
-    if !unfit.is_empty() && body["status"] == "ok" {
-        body["status"] = json!("degraded");
+    if !unfit_kinds.is_empty() && readiness.status == "ok" {
+        readiness.status = "degraded";
     }
-    body["worker"] = json!({
-        "tick_s": span.as_secs_f64(),
-        "kinds": kinds,
-        "unfit_kinds": unfit,
-    });
+    let body = WorkerReadiness {
+        readiness,
+        worker: WorkerSection {
+            tick_s: span.as_secs_f64(),
+            kinds,
+            unfit_kinds,
+        },
+    };
     (code, [("cache-control", "no-store")], Json(body))
 }

@@ -12,6 +12,19 @@ use tokio::time::Instant;
 use super::TickState;
 use crate::deadline::{Limits, tick_deadline};
 
+/// Runs one tick: claims due jobs and runs them within the tick budget.
+#[utoipa::path(
+    post,
+    path = "/v1/worker/tick",
+    tag = "worker",
+    params(("x-folio-deadline-ms" = Option<u32>, Header, minimum = 0, maximum = 86400000,
+        description = "how long the caller waits, in milliseconds from the request's arrival; the tick ends 1 s before")),
+    security(("tick_token" = [])),
+    responses(
+        (status = 200, description = "what the tick did", body = TickSummary),
+        (status = 400, description = "`bad-request`: a malformed `x-folio-deadline-ms`", body = shared::error::Problem, content_type = "application/problem+json"),
+    )
+)]
 pub(crate) async fn post_tick(
     State(state): State<TickState>,
     parts: axum::http::request::Parts,

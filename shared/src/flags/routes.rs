@@ -13,6 +13,15 @@ use super::{Flag, Setting};
 use crate::auth::AdminUser;
 use crate::{AppState, Error};
 
+/// The admin API's part of the OpenAPI document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    use utoipa::OpenApi as _;
+    #[derive(utoipa::OpenApi)]
+    #[openapi(paths(list_flags, get_flag, put_flag))]
+    struct Doc;
+    Doc::openapi()
+}
+
 /// Changes shown with one flag.
 const CHANGES_SHOWN: i64 = 20;
 
@@ -24,7 +33,7 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// A flag as the admin API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FlagView {
     name: &'static str,
     description: &'static str,
@@ -56,11 +65,22 @@ fn known(name: &str) -> Result<Flag, Error> {
     Flag::parse(name).ok_or(Error::NotFound)
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct FlagList {
     flags: Vec<FlagView>,
 }
 
+/// Every flag with its setting in force.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/flags",
+    tag = "admin",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "every flag", body = FlagList),
+        (status = 403, description = "`forbidden`: the token lacks the admin role", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn list_flags(
     State(state): State<AppState>,
     _admin: AdminUser,
@@ -73,6 +93,19 @@ async fn list_flags(
     Ok(Json(FlagList { flags }))
 }
 
+/// One flag, with its recent changes (who and when).
+#[utoipa::path(
+    get,
+    path = "/v1/admin/flags/{name}",
+    tag = "admin",
+    params(("name" = String, Path, description = "the flag's name")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "the flag and its recent changes", body = FlagView),
+        (status = 403, description = "`forbidden`: the token lacks the admin role", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not-found`: no flag of that name", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn get_flag(
     State(state): State<AppState>,
     _admin: AdminUser,
@@ -86,7 +119,7 @@ async fn get_flag(
 }
 
 /// `PUT` body: `enabled` is required; `rollout_percent` (0–100) defaults to 100.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PutFlag {
     enabled: bool,
@@ -94,6 +127,21 @@ pub struct PutFlag {
     rollout_percent: Option<i64>,
 }
 
+/// Changes a flag; every instance follows within `FLAGS_REFRESH`.
+#[utoipa::path(
+    put,
+    path = "/v1/admin/flags/{name}",
+    tag = "admin",
+    params(("name" = String, Path, description = "the flag's name")),
+    request_body = PutFlag,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "the flag as changed", body = FlagView),
+        (status = 403, description = "`forbidden`: the token lacks the admin role", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not-found`: no flag of that name", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`invalid-flag` or `invalid-body`", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn put_flag(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,

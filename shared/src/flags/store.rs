@@ -20,10 +20,12 @@ pub struct Row {
 }
 
 /// One audited change.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Change {
     pub enabled: bool,
     pub rollout_percent: u8,
+    /// The setting before the change (`null` when the flag had its default).
+    #[schema(value_type = Option<Object>)]
     pub previous: Option<serde_json::Value>,
     pub changed_by: String,
     pub changed_at: DateTime<Utc>,

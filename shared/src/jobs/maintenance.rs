@@ -102,7 +102,7 @@ pub async fn purge(
 }
 
 /// The `queue` section of `/health/ready`.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct QueueStats {
     pub queued: i64,
     pub running: i64,

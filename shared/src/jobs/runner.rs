@@ -32,7 +32,7 @@ const RESCUE_LIMIT: u32 = 1000;
 const PURGE_LIMIT: u32 = 5000;
 
 /// What one tick did: the answer of `POST /v1/worker/tick`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct TickSummary {
     /// Jobs claimed (each an attempt started or given back).
     pub claimed: u64,

@@ -14,7 +14,7 @@ pub const LOW_WORD_SHARE: f32 = 0.60;
 const MIN_TOKENS: usize = 5;
 
 /// Per-page quality of an OCR page (`pages[].quality`).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Quality {
     /// Tesseract's mean word confidence, 0–1.
     pub mean_confidence: f32,

@@ -10,7 +10,7 @@ use super::engine::tesseract_version;
 use super::pdf;
 use crate::config::OcrConfig;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OcrCheck {
     pub ok: bool,
     pub tesseract: String,

@@ -24,7 +24,7 @@ use crate::state::AppState;
 const RESULT_VERSION: &str = "v2";
 
 /// The 200 answer (`POST /v1/ocr`, `GET /v1/ocr/documents/{id}`, a finished job's `result`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OcrAnswer {
     pub document_id: Uuid,
     pub sha256: String,

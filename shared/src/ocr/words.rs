@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 /// One recognised word (`pages[].words[]`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Word {
     pub text: String,
     /// Tesseract's confidence in the word, 0–1.
@@ -19,7 +19,7 @@ pub struct Word {
     pub line: u32,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BoxPx {
     pub left: u32,
     pub top: u32,
@@ -27,7 +27,7 @@ pub struct BoxPx {
     pub height: u32,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BoxFraction {
     pub left: f32,
     pub top: f32,

@@ -31,7 +31,7 @@ impl QuestionCount {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Difficulty {
     Easy,
@@ -150,7 +150,7 @@ impl QuizSource {
 }
 
 /// Which generator the caller asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum GeneratorChoice {
     /// The LLM when one is configured, else the extractive generator.

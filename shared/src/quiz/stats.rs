@@ -8,7 +8,7 @@ use sqlx::PgConnection;
 
 use crate::kv::Kv;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WeeklyStats {
     pub quizzes_generated: i64,
     pub attempts: i64,

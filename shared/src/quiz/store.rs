@@ -163,7 +163,7 @@ pub async fn fetch_quiz(
 }
 
 /// A scored attempt, as stored and as answered.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Attempt {
     pub attempt_id: Uuid,
     pub score: f64,
@@ -173,7 +173,7 @@ pub struct Attempt {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct QuestionResult {
     pub question_id: Uuid,
     pub correct: bool,

@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
-use serde_json::json;
-use shared::flags::{Flag, Setting};
 use folio_testing::redis_server::RedisServer;
 use folio_testing::{TEST_JWT_SECRET, TestApp, TestResponse};
+use serde_json::json;
+use shared::flags::{Flag, Setting};
 
 use crate::helpers::*;
 use crate::llm_fake::{LlmFake, Reply};

@@ -25,7 +25,16 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-#[derive(Debug, Serialize)]
+/// The document of these routes (merged by `shared::assemble`).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    use utoipa::OpenApi as _;
+    #[derive(utoipa::OpenApi)]
+    #[openapi(paths(list_sessions, logout, logout_all))]
+    struct Doc;
+    Doc::openapi()
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SessionView {
     pub session_id: String,
     pub current: bool,
@@ -35,7 +44,7 @@ pub struct SessionView {
     pub last_seen: DateTime<Utc>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SessionsResponse {
     pub sessions: Vec<SessionView>,
 }
@@ -62,6 +71,17 @@ fn current(user: &AuthUser) -> Result<&str, Error> {
     })
 }
 
+/// The caller's live sessions, most recent first (at most 100).
+#[utoipa::path(
+    get,
+    path = "/v1/sessions",
+    tag = "sessions",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "the caller's live sessions", body = SessionsResponse),
+        (status = 422, description = "`sessions-disabled`", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn list_sessions(
     State(state): State<AppState>,
     user: AuthUser,
@@ -81,6 +101,17 @@ async fn list_sessions(
     Ok(Json(SessionsResponse { sessions }))
 }
 
+/// Ends the caller's session at once, on every instance.
+#[utoipa::path(
+    post,
+    path = "/v1/sessions/logout",
+    tag = "sessions",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "the session ended"),
+        (status = 422, description = "`no-session` (the token names no session), `sessions-disabled`", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn logout(State(state): State<AppState>, user: AuthUser) -> Result<StatusCode, Error> {
     state.flags.require(Flag::Sessions, &user.user_id).await?;
     sessions(&state)?
@@ -89,6 +120,17 @@ async fn logout(State(state): State<AppState>, user: AuthUser) -> Result<StatusC
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Ends every session of the caller begun before now.
+#[utoipa::path(
+    post,
+    path = "/v1/sessions/logout-all",
+    tag = "sessions",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "every session ended"),
+        (status = 422, description = "`sessions-disabled`", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn logout_all(State(state): State<AppState>, user: AuthUser) -> Result<StatusCode, Error> {
     state.flags.require(Flag::Sessions, &user.user_id).await?;
     sessions(&state)?.logout_all(&user.user_id).await?;

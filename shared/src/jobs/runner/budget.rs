@@ -18,7 +18,7 @@ use crate::jobs::Registry;
 pub const MIN_ATTEMPT: Duration = Duration::from_secs(1);
 
 /// How a kind fits ticks of a given span.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Fit {
     /// Its timeout fits: attempts run under it.
@@ -30,7 +30,7 @@ pub enum Fit {
 }
 
 /// One kind judged against a tick span (readiness shows these).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct KindFit {
     pub kind: String,
     pub timeout_s: f64,
