@@ -9,6 +9,7 @@ pub mod health;
 pub mod jobs;
 pub mod kv;
 pub mod limits;
+pub mod metrics;
 pub mod ocr;
 pub mod quiz;
 pub mod serve;
@@ -65,7 +66,8 @@ pub async fn start(
     routes: impl FnOnce(AppState) -> axum::Router,
 ) -> anyhow::Result<()> {
     install_crypto_provider();
-    telemetry::init(config.log_format);
+    telemetry::init_with(config.log_format, config.gcp_project.clone());
+    metrics::install(&config)?;
     if config.auto_migrate {
         db::migrate(&config.database, std::time::Duration::from_secs(30)).await?;
     }
@@ -78,8 +80,15 @@ pub async fn start(
     );
     let mut router = routes(state.clone());
     if takes_user_tokens {
-        router = router.merge(auth::sessions::routes::router(state));
+        router = router.merge(auth::sessions::routes::router(state.clone()));
     }
-    let app = serve::app(&config, router);
+    router = router.merge(metrics::routes(state.clone()));
+    let mut app = serve::app(&config, router);
+    if metrics::emf_enabled() {
+        app = app.layer(axum::middleware::from_fn_with_state(
+            state,
+            metrics::flush_after,
+        ));
+    }
     serve::serve(&config, app).await
 }
