@@ -7,6 +7,7 @@ mod lambda;
 mod lambda_events;
 mod lifecycle;
 mod migrate;
+mod monitoring;
 mod packaging;
 mod pooler;
 mod shutdown;
