@@ -78,8 +78,14 @@ pub fn install(config: &Config) -> anyhow::Result<()> {
         MetricsFormat::Prometheus => {
             let recorder = PrometheusBuilder::new()
                 .add_global_label("function", function)
-                .set_buckets_for_metric(Matcher::Full(names::HTTP_DURATION.into()), LATENCY_BUCKETS)?
-                .set_buckets_for_metric(Matcher::Full(names::OCR_PAGE_SECONDS.into()), PAGE_BUCKETS)?
+                .set_buckets_for_metric(
+                    Matcher::Full(names::HTTP_DURATION.into()),
+                    LATENCY_BUCKETS,
+                )?
+                .set_buckets_for_metric(
+                    Matcher::Full(names::OCR_PAGE_SECONDS.into()),
+                    PAGE_BUCKETS,
+                )?
                 .build_recorder();
             let handle = recorder.handle();
             if metrics::set_global_recorder(recorder).is_err() {
@@ -103,20 +109,63 @@ pub fn install(config: &Config) -> anyhow::Result<()> {
 
 fn describe() {
     use metrics::{describe_counter, describe_gauge, describe_histogram};
-    describe_counter!(names::HTTP_REQUESTS, "Requests answered, by route template, method and status.");
-    describe_histogram!(names::HTTP_DURATION, metrics::Unit::Seconds, "Time to answer, by route template, method and status.");
-    describe_counter!(names::OCR_PAGES, "Pages read, by source (text_layer or ocr).");
-    describe_histogram!(names::OCR_PAGE_SECONDS, metrics::Unit::Seconds, "Seconds per page, by source.");
-    describe_counter!(names::CACHE_LOOKUPS, "Cache lookups, by cache and result (hit, miss).");
-    describe_counter!(names::RATE_LIMIT_DECISIONS, "Rate-limit decisions, by family and decision.");
-    describe_counter!(names::LLM_CALLS, "Calls to the LLM provider, by outcome (ok, error).");
-    describe_counter!(names::JOB_ATTEMPTS, "Job attempts finished, by kind and outcome.");
-    describe_gauge!(names::QUEUE_JOBS, "Jobs in the queue, by status (queued, running, dead).");
-    describe_gauge!(names::QUEUE_OLDEST_AGE, metrics::Unit::Seconds, "How long the longest-waiting due job has waited.");
-    describe_gauge!(names::DB_POOL_CONNECTIONS, "Postgres pool connections, by state (open, idle, max).");
-    describe_gauge!(names::REDIS_PING_SECONDS, metrics::Unit::Seconds, "Round trip of a Redis PING at read time.");
+    describe_counter!(
+        names::HTTP_REQUESTS,
+        "Requests answered, by route template, method and status."
+    );
+    describe_histogram!(
+        names::HTTP_DURATION,
+        metrics::Unit::Seconds,
+        "Time to answer, by route template, method and status."
+    );
+    describe_counter!(
+        names::OCR_PAGES,
+        "Pages read, by source (text_layer or ocr)."
+    );
+    describe_histogram!(
+        names::OCR_PAGE_SECONDS,
+        metrics::Unit::Seconds,
+        "Seconds per page, by source."
+    );
+    describe_counter!(
+        names::CACHE_LOOKUPS,
+        "Cache lookups, by cache and result (hit, miss)."
+    );
+    describe_counter!(
+        names::RATE_LIMIT_DECISIONS,
+        "Rate-limit decisions, by family and decision."
+    );
+    describe_counter!(
+        names::LLM_CALLS,
+        "Calls to the LLM provider, by outcome (ok, error)."
+    );
+    describe_counter!(
+        names::JOB_ATTEMPTS,
+        "Job attempts finished, by kind and outcome."
+    );
+    describe_gauge!(
+        names::QUEUE_JOBS,
+        "Jobs in the queue, by status (queued, running, dead)."
+    );
+    describe_gauge!(
+        names::QUEUE_OLDEST_AGE,
+        metrics::Unit::Seconds,
+        "How long the longest-waiting due job has waited."
+    );
+    describe_gauge!(
+        names::DB_POOL_CONNECTIONS,
+        "Postgres pool connections, by state (open, idle, max)."
+    );
+    describe_gauge!(
+        names::REDIS_PING_SECONDS,
+        metrics::Unit::Seconds,
+        "Round trip of a Redis PING at read time."
+    );
     describe_gauge!(names::REDIS_UP, "1 when Redis answered the last PING.");
-    describe_gauge!(names::POSTGRES_UP, "1 when Postgres answered the last queue read.");
+    describe_gauge!(
+        names::POSTGRES_UP,
+        "1 when Postgres answered the last queue read."
+    );
 }
 
 fn prometheus() -> Option<&'static PrometheusHandle> {

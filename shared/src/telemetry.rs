@@ -21,13 +21,14 @@ pub fn init(format: LogFormat) {
 
 /// Like `init`; `gcp_project` qualifies Cloud Logging trace ids.
 pub fn init_with(format: LogFormat, gcp_project: Option<String>) {
-    let filter = || {
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER))
-    };
+    let filter =
+        || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
     let result = match format {
         LogFormat::Gcp | LogFormat::Lambda => {
             let style = if format == LogFormat::Gcp {
-                Style::Gcp { project: gcp_project }
+                Style::Gcp {
+                    project: gcp_project,
+                }
             } else {
                 Style::Lambda
             };

@@ -8,6 +8,7 @@ mod lambda_events;
 mod lifecycle;
 mod migrate;
 mod monitoring;
+mod observability;
 mod packaging;
 mod pooler;
 mod shutdown;

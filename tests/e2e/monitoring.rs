@@ -29,6 +29,9 @@ fn the_monitoring_profile_validates_with_promtool_and_the_dashboard_schema() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(output.status.success(), "check-monitoring failed:\n{text}");
-    assert!(text.contains("Unit Testing:  alerts.test.yml\n  SUCCESS"), "{text}");
+    assert!(
+        text.contains("Unit Testing:  alerts.test.yml\n  SUCCESS"),
+        "{text}"
+    );
     assert!(text.contains("check-monitoring: ok"), "{text}");
 }

@@ -156,9 +156,15 @@ fn the_log_format_follows_the_platform_unless_set() {
     let format = |extra: &[(&str, &str)]| health_with(extra).expect("valid").log_format;
     assert_eq!(format(&[]), LogFormat::Json);
     assert_eq!(format(&[("K_SERVICE", "ocr")]), LogFormat::Gcp);
-    assert_eq!(format(&[("AWS_LAMBDA_FUNCTION_NAME", "ocr")]), LogFormat::Lambda);
     assert_eq!(
-        format(&[("AWS_LAMBDA_FUNCTION_NAME", "ocr"), ("AWS_LAMBDA_LOG_FORMAT", "Text")]),
+        format(&[("AWS_LAMBDA_FUNCTION_NAME", "ocr")]),
+        LogFormat::Lambda
+    );
+    assert_eq!(
+        format(&[
+            ("AWS_LAMBDA_FUNCTION_NAME", "ocr"),
+            ("AWS_LAMBDA_LOG_FORMAT", "Text")
+        ]),
         LogFormat::Pretty
     );
     assert_eq!(
@@ -178,18 +184,24 @@ fn prometheus_metrics_refuse_to_start_without_a_long_enough_token() {
     let err = health_with(&[("METRICS_ENABLED", "true"), ("METRICS_TOKEN", "short")])
         .expect_err("short token");
     assert!(err.variables().contains(&"METRICS_TOKEN"), "{err}");
-    assert!(!err.to_string().contains("short"), "the token is echoed: {err}");
+    assert!(
+        !err.to_string().contains("short"),
+        "the token is echoed: {err}"
+    );
 
-    let on = health_with(&[("METRICS_ENABLED", "true"), ("METRICS_TOKEN", GOOD_SECRET)])
-        .expect("valid");
+    let on =
+        health_with(&[("METRICS_ENABLED", "true"), ("METRICS_TOKEN", GOOD_SECRET)]).expect("valid");
     assert!(on.metrics.enabled);
     assert_eq!(on.metrics.format, MetricsFormat::Prometheus);
     assert!(!format!("{on:?}").contains(GOOD_SECRET), "token in Debug");
 
     // Off by default; EMF (Lambda's default) needs no token.
     assert!(!health_with(&[]).expect("valid").metrics.enabled);
-    let lambda = health_with(&[("METRICS_ENABLED", "true"), ("AWS_LAMBDA_FUNCTION_NAME", "f")])
-        .expect("EMF needs no token");
+    let lambda = health_with(&[
+        ("METRICS_ENABLED", "true"),
+        ("AWS_LAMBDA_FUNCTION_NAME", "f"),
+    ])
+    .expect("EMF needs no token");
     assert_eq!(lambda.metrics.format, MetricsFormat::Emf);
     assert_eq!(lambda.metrics.namespace, "folio");
     let err = health_with(&[("METRICS_FORMAT", "statsd")]).expect_err("unknown format");

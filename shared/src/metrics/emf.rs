@@ -53,7 +53,12 @@ impl Emf {
         }
     }
 
-    fn slot<T>(&self, key: &Key, make: impl FnOnce() -> (Slot, T), get: impl Fn(&Slot) -> Option<T>) -> Option<T> {
+    fn slot<T>(
+        &self,
+        key: &Key,
+        make: impl FnOnce() -> (Slot, T),
+        get: impl Fn(&Slot) -> Option<T>,
+    ) -> Option<T> {
         let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(found) = slots.get(key) {
             return get(found);
@@ -81,7 +86,8 @@ impl Emf {
                         v => vec![v],
                     },
                     Slot::Histogram(h) => {
-                        let taken = std::mem::take(&mut *h.0.lock().unwrap_or_else(|p| p.into_inner()));
+                        let taken =
+                            std::mem::take(&mut *h.0.lock().unwrap_or_else(|p| p.into_inner()));
                         if taken.is_empty() {
                             continue;
                         }

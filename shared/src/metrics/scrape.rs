@@ -100,7 +100,11 @@ pub async fn observe(state: &AppState, fresh_for: Duration) {
     match queue {
         Ok(Ok(q)) => {
             metrics::gauge!(names::POSTGRES_UP).set(1.0);
-            for (status, n) in [("queued", q.queued), ("running", q.running), ("dead", q.dead)] {
+            for (status, n) in [
+                ("queued", q.queued),
+                ("running", q.running),
+                ("dead", q.dead),
+            ] {
                 metrics::gauge!(names::QUEUE_JOBS, "status" => status).set(n as f64);
             }
             metrics::gauge!(names::QUEUE_OLDEST_AGE).set(q.oldest_queued_age_s);

@@ -170,14 +170,12 @@ fn work(queue: &Mutex<mpsc::Receiver<Task>>, tessdata: Option<PathBuf>) {
             if matches!(outcome, Ok(Ok(_))) {
                 crate::metrics::ocr_page("ocr", started.elapsed().as_secs_f64());
             }
-            outcome.unwrap_or_else(
-                |_| {
-                    engines.started.clear();
-                    Err(OcrError::Internal(anyhow::anyhow!(
-                        "Tesseract panicked on a page"
-                    )))
-                },
-            )
+            outcome.unwrap_or_else(|_| {
+                engines.started.clear();
+                Err(OcrError::Internal(anyhow::anyhow!(
+                    "Tesseract panicked on a page"
+                )))
+            })
         };
         let _ = task.reply.send((task.index, outcome));
     }

@@ -166,7 +166,10 @@ pub(crate) fn gcp_line(
         out.insert("logging.googleapis.com/spanId".into(), span.into());
     }
     if let Some(Value::Bool(sampled)) = fields.remove("trace_sampled") {
-        out.insert("logging.googleapis.com/trace_sampled".into(), sampled.into());
+        out.insert(
+            "logging.googleapis.com/trace_sampled".into(),
+            sampled.into(),
+        );
     }
     if let Some(status) = fields.remove("http.status") {
         let mut http = Map::new();
@@ -202,7 +205,10 @@ pub(crate) fn gcp_line(
             ("http.response_size", "responseSize"),
         ] {
             if let Some(v) = fields.remove(from) {
-                let v = v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string());
+                let v = v
+                    .as_str()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| v.to_string());
                 http.insert(to.into(), v.into());
             }
         }
@@ -220,7 +226,10 @@ pub(crate) fn gcp_line(
 /// of `lambda_runtime`'s invocation span.
 pub(crate) fn lambda_line(level: Level, target: &str, mut fields: Map<String, Value>) -> Value {
     let mut out = Map::new();
-    out.insert("timestamp".into(), now(chrono::SecondsFormat::Millis).into());
+    out.insert(
+        "timestamp".into(),
+        now(chrono::SecondsFormat::Millis).into(),
+    );
     let level = match level {
         Level::ERROR => "ERROR",
         Level::WARN => "WARN",

@@ -40,7 +40,10 @@ impl Captured {
 fn app() -> Router {
     let config = Config::from_vars(
         Function::Health,
-        [("DATABASE_URL".to_owned(), "postgres://u:p@127.0.0.1/db".to_owned())],
+        [(
+            "DATABASE_URL".to_owned(),
+            "postgres://u:p@127.0.0.1/db".to_owned(),
+        )],
     )
     .expect("config");
     let routes = Router::new().route(
@@ -73,7 +76,10 @@ async fn gcp_lines_carry_severity_the_trace_and_http_request_from_the_real_middl
     let response = app()
         .oneshot(
             Request::get("/items/7?full=1")
-                .header("x-cloud-trace-context", "105445AA7843BC8BF206B120001000AB/123;o=1")
+                .header(
+                    "x-cloud-trace-context",
+                    "105445AA7843BC8BF206B120001000AB/123;o=1",
+                )
                 .header("user-agent", "folio-test/1.0")
                 .header("x-forwarded-for", "203.0.113.7, 10.1.2.3")
                 .body(Body::empty())
@@ -94,7 +100,10 @@ async fn gcp_lines_carry_severity_the_trace_and_http_request_from_the_real_middl
     assert_eq!(warning["logging.googleapis.com/trace"], trace, "{warning}");
     assert_eq!(warning["logging.googleapis.com/spanId"], "000000000000007b");
     assert_eq!(warning["logging.googleapis.com/trace_sampled"], true);
-    assert!(warning.get("httpRequest").is_none(), "only the closing line: {warning}");
+    assert!(
+        warning.get("httpRequest").is_none(),
+        "only the closing line: {warning}"
+    );
 
     let done = lines
         .iter()
@@ -118,7 +127,10 @@ async fn gcp_lines_carry_severity_the_trace_and_http_request_from_the_real_middl
         .unwrap_or_else(|| panic!("latency {latency:?} is not a Duration string"));
     assert!((0.0..5.0).contains(&seconds), "{latency}");
     for line in &lines {
-        assert!(line["severity"].is_string() && line["message"].is_string(), "{line}");
+        assert!(
+            line["severity"].is_string() && line["message"].is_string(),
+            "{line}"
+        );
     }
 }
 
@@ -129,7 +141,11 @@ async fn lambda_lines_have_timestamp_level_message_and_no_invented_request_id() 
     let layer = PlatformLayer::with_writer(Style::Lambda, move || sink.clone());
     let _guard = tracing::subscriber::set_default(tracing_subscriber::registry().with(layer));
     let response = app()
-        .oneshot(Request::get("/items/1").body(Body::empty()).expect("request"))
+        .oneshot(
+            Request::get("/items/1")
+                .body(Body::empty())
+                .expect("request"),
+        )
         .await
         .expect("answer");
     assert_eq!(response.status(), 200);
@@ -141,7 +157,10 @@ async fn lambda_lines_have_timestamp_level_message_and_no_invented_request_id() 
         .expect("the handler's line");
     assert_eq!(warning["level"], "WARN");
     let ts = warning["timestamp"].as_str().expect("timestamp");
-    assert!(ts.ends_with('Z') && ts.len() == "2026-12-03T04:05:06.789Z".len(), "{ts}");
+    assert!(
+        ts.ends_with('Z') && ts.len() == "2026-12-03T04:05:06.789Z".len(),
+        "{ts}"
+    );
     rfc3339(&warning["timestamp"]);
     // Outside the Lambda runtime there is no invocation, so no requestId.
     assert!(warning.get("requestId").is_none(), "{warning}");
@@ -171,9 +190,13 @@ fn the_cloud_trace_header_is_read_leniently_and_span_ids_become_hex() {
 /// The rules of the Embedded Metric Format specification, checked on one document.
 fn check_emf_document(doc: &Value) {
     let aws = &doc["_aws"];
-    let ts = aws["Timestamp"].as_i64().expect("_aws.Timestamp: integer ms");
+    let ts = aws["Timestamp"]
+        .as_i64()
+        .expect("_aws.Timestamp: integer ms");
     assert!(ts > 1_600_000_000_000, "Timestamp in milliseconds: {ts}");
-    let directives = aws["CloudWatchMetrics"].as_array().expect("CloudWatchMetrics array");
+    let directives = aws["CloudWatchMetrics"]
+        .as_array()
+        .expect("CloudWatchMetrics array");
     assert!(!directives.is_empty());
     for d in directives {
         let ns = d["Namespace"].as_str().expect("Namespace");
@@ -183,7 +206,10 @@ fn check_emf_document(doc: &Value) {
             assert!(set.len() <= 30, "at most 30 dimensions");
             for name in set {
                 let name = name.as_str().expect("dimension names are strings");
-                assert!(doc[name].is_string(), "dimension {name} has no string value: {doc}");
+                assert!(
+                    doc[name].is_string(),
+                    "dimension {name} has no string value: {doc}"
+                );
             }
         }
         let metrics = d["Metrics"].as_array().expect("Metrics");
@@ -192,11 +218,18 @@ fn check_emf_document(doc: &Value) {
             let name = m["Name"].as_str().expect("Name");
             assert!((1..=255).contains(&name.len()));
             let unit = m["Unit"].as_str().unwrap_or("None");
-            assert!(["Seconds", "Bytes", "Count", "None"].contains(&unit), "{unit}");
+            assert!(
+                ["Seconds", "Bytes", "Count", "None"].contains(&unit),
+                "{unit}"
+            );
             match &doc[name] {
                 Value::Number(_) => {}
                 Value::Array(values) => {
-                    assert!(!values.is_empty() && values.len() <= 100, "{name}: {} values", values.len());
+                    assert!(
+                        !values.is_empty() && values.len() <= 100,
+                        "{name}: {} values",
+                        values.len()
+                    );
                     assert!(values.iter().all(Value::is_number));
                 }
                 other => panic!("metric {name} has no numeric value: {other}"),
@@ -223,7 +256,10 @@ fn emf_documents_follow_the_specification_and_reset_after_each_flush() {
     for doc in &docs {
         check_emf_document(doc);
         assert_eq!(doc["_aws"]["Timestamp"], stamp);
-        assert_eq!(doc["_aws"]["CloudWatchMetrics"][0]["Namespace"], "folio-test");
+        assert_eq!(
+            doc["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+            "folio-test"
+        );
         assert_eq!(doc["function"], "ocr");
     }
     let ok = docs
@@ -232,7 +268,10 @@ fn emf_documents_follow_the_specification_and_reset_after_each_flush() {
         .expect("the 200s");
     assert_eq!(ok["method"], "POST");
     assert_eq!(ok["folio_http_requests_total"], 2.0);
-    assert_eq!(ok["folio_http_request_duration_seconds"], serde_json::json!([0.25, 0.5]));
+    assert_eq!(
+        ok["folio_http_request_duration_seconds"],
+        serde_json::json!([0.25, 0.5])
+    );
     let directive = &ok["_aws"]["CloudWatchMetrics"][0];
     assert_eq!(
         directive["Dimensions"],
@@ -242,7 +281,12 @@ fn emf_documents_follow_the_specification_and_reset_after_each_flush() {
         .as_array()
         .expect("metrics")
         .iter()
-        .map(|m| (m["Name"].as_str().expect("name"), m["Unit"].as_str().expect("unit")))
+        .map(|m| {
+            (
+                m["Name"].as_str().expect("name"),
+                m["Unit"].as_str().expect("unit"),
+            )
+        })
         .collect();
     assert_eq!(
         units,
@@ -252,7 +296,10 @@ fn emf_documents_follow_the_specification_and_reset_after_each_flush() {
         ]
     );
     // 150 samples: two documents of at most 100, the count in the first only.
-    let pages: Vec<&Value> = docs.iter().filter(|d| d["source"] == "text_layer").collect();
+    let pages: Vec<&Value> = docs
+        .iter()
+        .filter(|d| d["source"] == "text_layer")
+        .collect();
     assert_eq!(pages.len(), 2);
     let sizes: Vec<usize> = pages
         .iter()
@@ -261,7 +308,10 @@ fn emf_documents_follow_the_specification_and_reset_after_each_flush() {
     assert_eq!(sizes, [100, 50]);
     assert_eq!(pages[0]["folio_ocr_pages_total"], 150.0);
     assert!(pages[1].get("folio_ocr_pages_total").is_none());
-    let queue = docs.iter().find(|d| d["status"] == "queued").expect("gauge");
+    let queue = docs
+        .iter()
+        .find(|d| d["status"] == "queued")
+        .expect("gauge");
     assert_eq!(queue["folio_queue_jobs"], 3.0);
 
     // The next invocation starts from nothing; a gauge keeps its last value.
