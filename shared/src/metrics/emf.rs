@@ -16,6 +16,9 @@ use metrics::{
 };
 use serde_json::{Map, Value, json};
 
+/// A metric's labels, sorted: one document per distinct set.
+type Labels = Vec<(String, String)>;
+
 /// The format's limit on values in one metric's array.
 const MAX_VALUES: usize = 100;
 
@@ -72,7 +75,7 @@ impl Emf {
     /// `timestamp_ms`; counters and histograms start again from nothing.
     pub fn flush(&self, timestamp_ms: i64) -> Vec<Value> {
         // label set -> (metric name -> value(s))
-        let mut groups: BTreeMap<Vec<(String, String)>, Vec<(String, Vec<f64>)>> = BTreeMap::new();
+        let mut groups: BTreeMap<Labels, Vec<(String, Vec<f64>)>> = BTreeMap::new();
         {
             let slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
             for (key, slot) in slots.iter() {
