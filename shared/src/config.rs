@@ -89,6 +89,9 @@ pub struct Config {
     pub log_format: LogFormat,
     /// The project Cloud Logging trace ids belong to (`GOOGLE_CLOUD_PROJECT`).
     pub gcp_project: Option<String>,
+    /// The metadata server to ask for the project when `gcp_project` is unset
+    /// (`GCE_METADATA_HOST`; Google's on Cloud Run).
+    pub gcp_metadata_host: Option<String>,
     /// `/metrics` or EMF lines (see docs/operations.md).
     pub metrics: MetricsConfig,
     /// Whole-request deadline; past it the caller gets a 504 problem.
@@ -149,6 +152,7 @@ impl Config {
         }
         let log_format = telemetry::log_format(&mut env);
         let gcp_project = telemetry::gcp_project(&env);
+        let gcp_metadata_host = telemetry::gcp_metadata_host(&env);
         let metrics = telemetry::metrics_config(&mut env);
         let config = Config {
             function,
@@ -163,6 +167,7 @@ impl Config {
             auto_migrate: env.parse_or("AUTO_MIGRATE", false),
             log_format,
             gcp_project,
+            gcp_metadata_host,
             metrics,
             request_timeout: env.seconds_or("REQUEST_TIMEOUT_SECS", 30.0),
             max_body_bytes: env.parse_or("MAX_BODY_BYTES", 1024 * 1024),

@@ -66,7 +66,7 @@ pub async fn start(
     routes: impl FnOnce(AppState) -> axum::Router,
 ) -> anyhow::Result<()> {
     install_crypto_provider();
-    telemetry::init_with(config.log_format, config.gcp_project.clone());
+    telemetry::init_for(&config).await;
     metrics::install(&config)?;
     if config.auto_migrate {
         db::migrate(&config.database, std::time::Duration::from_secs(30)).await?;

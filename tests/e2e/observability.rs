@@ -344,3 +344,69 @@ fn metrics_without_a_token_refuse_to_start_naming_the_variable() {
     assert_eq!(status.code(), Some(2), "stdout: {stdout}\nstderr: {stderr}");
     assert!(stderr.contains("METRICS_TOKEN"), "{stderr}");
 }
+
+/// A metadata server fake: answers the project id only to callers that send
+/// `Metadata-Flavor: Google`, as Google's does.
+async fn metadata_server(project: &'static str) -> u16 {
+    use axum::http::{HeaderMap, StatusCode};
+    let app = axum::Router::new().route(
+        "/computeMetadata/v1/project/project-id",
+        axum::routing::get(move |headers: HeaderMap| async move {
+            if headers
+                .get("metadata-flavor")
+                .is_some_and(|v| v == "Google")
+            {
+                (StatusCode::OK, project)
+            } else {
+                (StatusCode::FORBIDDEN, "missing Metadata-Flavor")
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    port
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_cloud_run_without_a_project_variable_the_metadata_server_names_the_project() {
+    let world = World::new().await;
+    let port = metadata_server("folio-from-metadata").await;
+    let host = format!("127.0.0.1:{port}");
+    let vars = world.vars(&[
+        ("LOG_FORMAT", ""),
+        ("K_SERVICE", "health"),
+        ("GCE_METADATA_HOST", &host),
+    ]);
+    let mut function = Running::start("health", free_port(), &vars, &[]);
+    function.wait_ready().await;
+    let r = reqwest::Client::new()
+        .get(function.url("/health"))
+        .header(
+            "x-cloud-trace-context",
+            "fedcba9876543210fedcba9876543210/1;o=0",
+        )
+        .send()
+        .await
+        .expect("health");
+    assert_eq!(r.status(), 200);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let line = loop {
+        let lines = json_lines(&function.output());
+        if let Some(l) = lines.into_iter().find(|l| {
+            l["message"] == "request finished"
+                && l["logging.googleapis.com/spanId"] == "0000000000000001"
+        }) {
+            break l;
+        }
+        assert!(Instant::now() < deadline, "{}", function.output());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(
+        line["logging.googleapis.com/trace"],
+        "projects/folio-from-metadata/traces/fedcba9876543210fedcba9876543210"
+    );
+    assert_eq!(line["logging.googleapis.com/trace_sampled"], false);
+}

@@ -70,6 +70,15 @@ pub(super) fn gcp_project(env: &Env) -> Option<String> {
         .filter(|p| !p.trim().is_empty())
 }
 
+/// Where to ask for the project when no variable names it: the metadata
+/// server (`GCE_METADATA_HOST`, else Google's own host on Cloud Run).
+pub(super) fn gcp_metadata_host(env: &Env) -> Option<String> {
+    env.string("GCE_METADATA_HOST").or_else(|| {
+        env.string("K_SERVICE")
+            .map(|_| "metadata.google.internal".to_owned())
+    })
+}
+
 /// Enabled metrics need somewhere to go: Prometheus without a token refuses
 /// to start (a `/metrics` anyone could read is never served).
 pub(super) fn metrics_config(env: &mut Env) -> MetricsConfig {
