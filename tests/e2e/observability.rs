@@ -111,6 +111,15 @@ async fn metrics_move_under_load_and_gcp_lines_and_quiet_ticks_come_from_the_rea
             .expect("404");
         assert_eq!(r.status(), 404);
     }
+    for invented in ["BREW", "WHEN"] {
+        let method = reqwest::Method::from_bytes(invented.as_bytes()).expect("method");
+        let r = client
+            .request(method, local.url("/health"))
+            .send()
+            .await
+            .expect("405");
+        assert_eq!(r.status(), 405);
+    }
     let r = client
         .get(local.url("/health/ready?verbose=1"))
         .header(
@@ -184,6 +193,13 @@ async fn metrics_move_under_load_and_gcp_lines_and_quiet_ticks_come_from_the_rea
     assert!(
         !after.contains("/nowhere/"),
         "a raw path leaked into a label"
+    );
+    // Invented methods share one label value.
+    let other = [("route", "/health"), ("method", "other")];
+    assert_eq!(count(&after, "folio_http_requests_total", &other), 2.0);
+    assert!(
+        !after.contains("BREW"),
+        "a caller's method became a label value"
     );
     assert_eq!(
         count(
