@@ -69,13 +69,16 @@ if env -i "PATH=$PATH" "HOME=${HOME:-/tmp}" "${compose[@]}" -f "$tmp/broken.yml"
   printf 'check-compose: FAIL compose %s accepts a file with an unknown key\n' "$version" >&2
   failed=1
 fi
-for profile in local-db full production; do
+for profile in local-db full production monitoring; do
   envfile=$tmp/empty.env
   [[ $profile == production ]] && envfile=$tmp/production.env
+  # `monitoring` runs beside `full`: check the two together.
+  selected=(--profile "$profile")
+  [[ $profile == monitoring ]] && selected=(--profile full --profile monitoring)
   # A clean environment and an explicit env file: neither the caller's exported variables
   # nor a developer's .env may change the verdict.
   run=(env -i "PATH=$PATH" "HOME=${HOME:-/tmp}" "${compose[@]}" -f "$FILE"
-    --project-directory "$ROOT" --env-file "$envfile" --profile "$profile")
+    --project-directory "$ROOT" --env-file "$envfile" "${selected[@]}")
   if ! "${run[@]}" config -q 2>"$tmp/err"; then
     printf 'check-compose: FAIL %s (compose %s): config -q\n' "$profile" "$version" >&2
     cat "$tmp/err" >&2
@@ -88,8 +91,8 @@ for profile in local-db full production; do
     failed=1
     continue
   fi
-  python3 - "$profile" "$tmp/$profile.yml" "$tmp/production.env" "$version" <<'PY' || failed=1
-import json, re, sys
+  python3 - "$profile" "$tmp/$profile.yml" "$tmp/production.env" "$version" "$ROOT" <<'PY' || failed=1
+import json, os, re, sys
 
 def scalar(text):
     text = text.strip()
@@ -183,7 +186,9 @@ def parse(lines):
 
     return mapping(rows[0][0] if rows else 0)
 
-profile, path, prod_env, version = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+profile, path, prod_env, version, root = sys.argv[1:6]
+# `monitoring` is checked together with `full`, the profile it runs beside.
+selected = {"monitoring": {"full", "monitoring"}}.get(profile, {profile})
 with open(path) as fh:
     doc = parse(fh.read().splitlines())
 services = doc.get("services") or {}
@@ -191,7 +196,7 @@ problems = []
 
 def enabled(svc):
     profiles = svc.get("profiles") or []
-    return not profiles or profile in profiles
+    return not profiles or bool(selected & set(profiles))
 
 active = {name: svc for name, svc in services.items() if enabled(svc)}
 env_of = lambda svc: svc.get("environment") or {}
@@ -221,13 +226,14 @@ functions = {n: s for n, s in active.items() if is_folio(s) and s.get("ports") a
 migrations = [n for n, s in active.items() if is_folio(s) and s.get("command") in (["migrate"], "migrate")]
 
 expected = {"local-db": set(), "full": {"health", "ocr", "quiz", "worker-tick"},
+            "monitoring": {"health", "ocr", "quiz", "worker-tick"},
             "production": {"health", "ocr", "quiz", "worker-tick"}}[profile]
 kinds = {env_of(s)["FOLIO_FUNCTION"] for s in functions.values()}
 if kinds != expected:
     problems.append(f"function services run {sorted(kinds)}, expected {sorted(expected)}")
 if profile == "production" and local_dbs:
     problems.append(f"production starts local databases: {local_dbs}")
-if profile in ("local-db", "full") and sorted(local_dbs) != ["postgres", "redis"]:
+if profile in ("local-db", "full", "monitoring") and sorted(local_dbs) != ["postgres", "redis"]:
     problems.append(f"expected local postgres and redis, found {local_dbs}")
 if profile != "local-db" and len(migrations) != 1:
     problems.append(f"expected one migration job, found {migrations}")
@@ -270,6 +276,28 @@ for name, svc in sorted(active.items()):
             if env.get(key) != val:
                 problems.append(f"{name}: {key} is not passed through from the env file")
 
+# Monitoring: Prometheus scrapes every function with the token the functions expect.
+watchers = {"prometheus", "grafana", "postgres-exporter", "redis-exporter"}
+running = watchers & set(active)
+if profile == "monitoring":
+    if running != watchers:
+        problems.append(f"monitoring starts {sorted(running)}, expected {sorted(watchers)}")
+    with open(os.path.join(root, "infra/monitoring/prometheus/metrics-token.dev")) as fh:
+        token = fh.read().strip()
+    with open(os.path.join(root, "infra/monitoring/prometheus/prometheus.yml")) as fh:
+        prom = fh.read()
+    targets = set(re.findall(r'"([a-z-]+):8080"', prom))
+    if targets != set(functions):
+        problems.append(f"prometheus scrapes {sorted(targets)}, the functions are {sorted(functions)}")
+    for name, svc in sorted(functions.items()):
+        env = env_of(svc)
+        if str(env.get("METRICS_ENABLED")).lower() != "true":
+            problems.append(f"{name}: METRICS_ENABLED must be true for Prometheus to scrape it")
+        if env.get("METRICS_TOKEN") != token:
+            problems.append(f"{name}: METRICS_TOKEN differs from the token Prometheus sends")
+elif running:
+    problems.append(f"monitoring services start without the monitoring profile: {sorted(running)}")
+
 for p in problems:
     print(f"check-compose: FAIL {profile} (compose {version}): {p}", file=sys.stderr)
 if problems:
@@ -280,4 +308,4 @@ done
 done
 
 [[ $failed -eq 0 ]] || die "docker-compose.yml has problems (see above)"
-echo "check-compose: docker-compose.yml is valid for local-db, full and production (${#parsers[@]} parsers)"
+echo "check-compose: docker-compose.yml is valid for local-db, full, production and full+monitoring (${#parsers[@]} parsers)"

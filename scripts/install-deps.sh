@@ -19,6 +19,8 @@ packages=(
   # the pooled test leg: PgBouncer in transaction mode (Debian's, without prepared statements)
   pgbouncer
   qpdf docker-compose hyperfine python3 python3-pip curl
+  # promtool for the monitoring profile's checks (scripts/check-monitoring.sh)
+  prometheus
   # the image leg without a Docker engine (scripts/test-image.sh): podman on runc, and
   # debootstrap for base images built here (no registry needed)
   podman runc containernetworking-plugins debootstrap
@@ -67,6 +69,8 @@ py_tools=()
 command -v cargo-lambda >/dev/null || py_tools+=("cargo-lambda==1.9.2")
 command -v cfn-lint >/dev/null || py_tools+=("cfn-lint==1.51.0")
 command -v schemathesis >/dev/null || py_tools+=("schemathesis==4.32.5")
+# jsonschema validates the Grafana dashboard (scripts/check-monitoring.sh); cfn-lint pulls it in.
+python3 -c 'import jsonschema' 2>/dev/null || py_tools+=("jsonschema")
 if ((${#py_tools[@]})); then
   echo "install-deps: pip installing ${py_tools[*]}" >&2
   python3 -m pip install --user --quiet "${py_tools[@]}" >&2 ||

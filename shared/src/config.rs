@@ -8,6 +8,7 @@ mod env;
 mod ocr;
 mod quiz;
 mod redis;
+mod telemetry;
 mod worker;
 
 use std::collections::HashMap;
@@ -25,6 +26,7 @@ use ocr::ocr_config;
 pub use quiz::{LlmConfig, QuizConfig};
 use redis::redis_config;
 pub use redis::{RateLimitConfig, RedisBackend, RedisConfig};
+pub use telemetry::{LogFormat, MetricsConfig, MetricsFormat};
 pub use worker::WorkerConfig;
 use worker::worker_config;
 
@@ -70,12 +72,6 @@ impl Function {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogFormat {
-    Json,
-    Pretty,
-}
-
 #[derive(Debug, Clone)]
 pub struct Config {
     pub function: Function,
@@ -91,6 +87,13 @@ pub struct Config {
     pub tick_oidc: Option<TickOidcConfig>,
     pub auto_migrate: bool,
     pub log_format: LogFormat,
+    /// The project Cloud Logging trace ids belong to (`GOOGLE_CLOUD_PROJECT`).
+    pub gcp_project: Option<String>,
+    /// The metadata server to ask for the project when `gcp_project` is unset
+    /// (`GCE_METADATA_HOST`; Google's on Cloud Run).
+    pub gcp_metadata_host: Option<String>,
+    /// `/metrics` or EMF lines (see docs/operations.md).
+    pub metrics: MetricsConfig,
     /// Whole-request deadline; past it the caller gets a 504 problem.
     pub request_timeout: Duration,
     /// Largest request body any route accepts (routes may set lower limits).
@@ -153,14 +156,10 @@ impl Config {
                 Some(_) => {}
             }
         }
-        let log_format = match env.string("LOG_FORMAT").as_deref() {
-            None | Some("json") => LogFormat::Json,
-            Some("pretty") => LogFormat::Pretty,
-            Some(_) => {
-                env.invalid("LOG_FORMAT", "must be `json` or `pretty`");
-                LogFormat::Json
-            }
-        };
+        let log_format = telemetry::log_format(&mut env);
+        let gcp_project = telemetry::gcp_project(&env);
+        let gcp_metadata_host = telemetry::gcp_metadata_host(&env);
+        let metrics = telemetry::metrics_config(&mut env);
         let config = Config {
             function,
             port,
@@ -173,6 +172,9 @@ impl Config {
             tick_oidc,
             auto_migrate: env.parse_or("AUTO_MIGRATE", false),
             log_format,
+            gcp_project,
+            gcp_metadata_host,
+            metrics,
             request_timeout: env.seconds_or("REQUEST_TIMEOUT_SECS", 30.0),
             max_body_bytes: env.parse_or("MAX_BODY_BYTES", 1024 * 1024),
             shutdown_grace: env.seconds_or("SHUTDOWN_GRACE_SECS", 8.0),

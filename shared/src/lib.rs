@@ -10,6 +10,7 @@ pub mod health;
 pub mod jobs;
 pub mod kv;
 pub mod limits;
+pub mod metrics;
 pub mod ocr;
 pub mod openapi;
 pub mod quiz;
@@ -69,7 +70,8 @@ pub async fn start(
     openapi: utoipa::openapi::OpenApi,
 ) -> anyhow::Result<()> {
     install_crypto_provider();
-    telemetry::init(config.log_format);
+    telemetry::init_for(&config).await;
+    metrics::install(&config)?;
     if config.auto_migrate {
         db::migrate(&config.database, std::time::Duration::from_secs(30)).await?;
     }
@@ -97,12 +99,22 @@ pub fn assemble(
     let mut router = routes;
     let mut parts = vec![openapi];
     if takes_user_tokens {
-        router = router.merge(auth::sessions::routes::router(state));
+        router = router.merge(auth::sessions::routes::router(state.clone()));
         parts.push(auth::sessions::routes::openapi());
     }
+    // `/metrics` is the operator's (a scraper's), not a caller's: it stays out of the
+    // document, like `/openapi.json` and `/docs` themselves.
+    router = router.merge(metrics::routes(state.clone()));
     let doc = openapi::document(config.function.name(), parts);
     if config.docs_enabled {
         router = router.merge(openapi::routes(&doc));
     }
-    (serve::app(&config, router), doc)
+    let mut app = serve::app(&config, router);
+    if metrics::emf_enabled() {
+        app = app.layer(axum::middleware::from_fn_with_state(
+            state,
+            metrics::flush_after,
+        ));
+    }
+    (app, doc)
 }

@@ -181,6 +181,19 @@ impl RateLimiter {
 
     /// Counts one request of `identifier` against `policy`.
     pub async fn check_policy(&self, policy: &Policy, identifier: &str) -> Decision {
+        let decision = self.decide(policy, identifier).await;
+        let name = match decision {
+            Decision::Allowed(_) => "allowed",
+            Decision::Limited(_) => "limited",
+            Decision::Unchecked => "unchecked",
+            Decision::Unavailable => "unavailable",
+            Decision::Unlimited => "unlimited",
+        };
+        crate::metrics::rate_limit(policy.name, name);
+        decision
+    }
+
+    async fn decide(&self, policy: &Policy, identifier: &str) -> Decision {
         let key = format!("rl:{}:{identifier}", policy.name);
         let sent = Instant::now();
         if let Some(block) = self.inner.blocked.get(&key, sent) {

@@ -291,8 +291,9 @@ fn asset(kind: &'static str, body: Vec<u8>) -> Response {
     response
 }
 
-/// Paths the docs routes add; not part of the document itself.
-pub const DOCS_PATHS: [&str; 3] = ["/openapi.json", "/docs", "/docs/{file}"];
+/// Paths served but deliberately left out of the document: the docs routes
+/// themselves and the operator's `/metrics` (a scraper's, not a caller's).
+pub const UNDOCUMENTED_PATHS: [&str; 4] = ["/openapi.json", "/docs", "/docs/{file}", "/metrics"];
 
 /// Every `(METHOD, path)` a router answers, read from its `Debug` text (axum
 /// has no public route listing; its `Debug` names each route's path and its

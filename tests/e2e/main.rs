@@ -8,6 +8,8 @@ mod lambda;
 mod lambda_events;
 mod lifecycle;
 mod migrate;
+mod monitoring;
+mod observability;
 mod packaging;
 mod pooler;
 mod schemathesis;

@@ -52,7 +52,7 @@ async fn migrate() -> ExitCode {
         Err(code) => return code,
     };
     shared::install_crypto_provider();
-    shared::telemetry::init(config.log_format);
+    shared::telemetry::init_for(&config).await;
     match shared::db::migrate(&config.database, Duration::from_secs(60)).await {
         Ok(version) => {
             println!("schema version {version}");
@@ -69,7 +69,7 @@ async fn migrate() -> ExitCode {
 async fn worker() -> Result<Arc<Worker>, ExitCode> {
     let config: Config = shared::load_config(Function::WorkerTick)?;
     shared::install_crypto_provider();
-    shared::telemetry::init(config.log_format);
+    shared::telemetry::init_for(&config).await;
     if config.auto_migrate
         && let Err(e) = shared::db::migrate(&config.database, Duration::from_secs(60)).await
     {

@@ -144,3 +144,66 @@ fn durations_accept_units() {
     assert_eq!(parse_duration("-1"), None);
     assert_eq!(parse_duration("soon"), None);
 }
+
+fn health_with(extra: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    let mut all = vec![("DATABASE_URL", "postgres://u:p@127.0.0.1/db")];
+    all.extend_from_slice(extra);
+    Config::from_vars(Function::Health, vars(&all))
+}
+
+#[test]
+fn the_log_format_follows_the_platform_unless_set() {
+    let format = |extra: &[(&str, &str)]| health_with(extra).expect("valid").log_format;
+    assert_eq!(format(&[]), LogFormat::Json);
+    assert_eq!(format(&[("K_SERVICE", "ocr")]), LogFormat::Gcp);
+    assert_eq!(
+        format(&[("AWS_LAMBDA_FUNCTION_NAME", "ocr")]),
+        LogFormat::Lambda
+    );
+    assert_eq!(
+        format(&[
+            ("AWS_LAMBDA_FUNCTION_NAME", "ocr"),
+            ("AWS_LAMBDA_LOG_FORMAT", "Text")
+        ]),
+        LogFormat::Pretty
+    );
+    assert_eq!(
+        format(&[("K_SERVICE", "ocr"), ("LOG_FORMAT", "pretty")]),
+        LogFormat::Pretty
+    );
+    assert_eq!(format(&[("LOG_FORMAT", "lambda")]), LogFormat::Lambda);
+    assert_eq!(format(&[("LOG_FORMAT", "gcp")]), LogFormat::Gcp);
+    let project = health_with(&[("GOOGLE_CLOUD_PROJECT", "folio-prod")]).expect("valid");
+    assert_eq!(project.gcp_project.as_deref(), Some("folio-prod"));
+}
+
+#[test]
+fn prometheus_metrics_refuse_to_start_without_a_long_enough_token() {
+    let err = health_with(&[("METRICS_ENABLED", "true")]).expect_err("no token");
+    assert!(err.variables().contains(&"METRICS_TOKEN"), "{err}");
+    let err = health_with(&[("METRICS_ENABLED", "true"), ("METRICS_TOKEN", "short")])
+        .expect_err("short token");
+    assert!(err.variables().contains(&"METRICS_TOKEN"), "{err}");
+    assert!(
+        !err.to_string().contains("short"),
+        "the token is echoed: {err}"
+    );
+
+    let on =
+        health_with(&[("METRICS_ENABLED", "true"), ("METRICS_TOKEN", GOOD_SECRET)]).expect("valid");
+    assert!(on.metrics.enabled);
+    assert_eq!(on.metrics.format, MetricsFormat::Prometheus);
+    assert!(!format!("{on:?}").contains(GOOD_SECRET), "token in Debug");
+
+    // Off by default; EMF (Lambda's default) needs no token.
+    assert!(!health_with(&[]).expect("valid").metrics.enabled);
+    let lambda = health_with(&[
+        ("METRICS_ENABLED", "true"),
+        ("AWS_LAMBDA_FUNCTION_NAME", "f"),
+    ])
+    .expect("EMF needs no token");
+    assert_eq!(lambda.metrics.format, MetricsFormat::Emf);
+    assert_eq!(lambda.metrics.namespace, "folio");
+    let err = health_with(&[("METRICS_FORMAT", "statsd")]).expect_err("unknown format");
+    assert!(err.variables().contains(&"METRICS_FORMAT"));
+}

@@ -232,20 +232,36 @@ impl Worker {
         summary.remaining_queued = count_due(&mut *unit).await?;
         unit.commit().await?;
         summary.elapsed_ms = started.elapsed().as_millis() as u64;
-        tracing::info!(
-            claimed = summary.claimed,
-            succeeded = summary.succeeded,
-            failed = summary.failed,
-            dead = summary.dead,
-            reaped = summary.reaped,
-            released = summary.released,
-            cut = summary.cut,
-            fenced = summary.fenced,
-            remaining_queued = summary.remaining_queued,
-            elapsed_ms = summary.elapsed_ms,
-            stopped = summary.stopped,
-            "tick finished"
-        );
+        // An idle tick (nothing claimed, rescued or purged) is a DEBUG line:
+        // a ticker every few seconds would otherwise bury everything else.
+        let idle = summary.claimed == 0
+            && summary.reaped == 0
+            && summary.purged_jobs == 0
+            && summary.purged_uploads == 0;
+        macro_rules! tick_line {
+            ($level:expr) => {
+                tracing::event!(
+                    $level,
+                    claimed = summary.claimed,
+                    succeeded = summary.succeeded,
+                    failed = summary.failed,
+                    dead = summary.dead,
+                    reaped = summary.reaped,
+                    released = summary.released,
+                    cut = summary.cut,
+                    fenced = summary.fenced,
+                    remaining_queued = summary.remaining_queued,
+                    elapsed_ms = summary.elapsed_ms,
+                    stopped = summary.stopped,
+                    "tick finished"
+                )
+            };
+        }
+        if idle {
+            tick_line!(tracing::Level::DEBUG);
+        } else {
+            tick_line!(tracing::Level::INFO);
+        }
         if !summary.unfit_kinds.is_empty() && summary.remaining_queued > 0 {
             tracing::warn!(
                 kinds = ?summary.unfit_kinds,

@@ -136,6 +136,7 @@ impl Kv {
         match self.get(key).await {
             Ok(Some(bytes)) => match serde_json::from_slice(&bytes) {
                 Ok(value) => {
+                    crate::metrics::cache_lookup("kv", true);
                     return Ok(Cached {
                         value,
                         status: CacheStatus::Hit,
@@ -151,6 +152,7 @@ impl Kv {
                     .warn("redis unavailable; cache-aside serves uncached", &e);
             }
         }
+        crate::metrics::cache_lookup("kv", false);
         let flight_key = self.key(key);
         let lead = loop {
             match self.cache.join(&flight_key) {

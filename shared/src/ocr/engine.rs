@@ -165,14 +165,17 @@ fn work(queue: &Mutex<mpsc::Receiver<Task>>, tessdata: Option<PathBuf>) {
         let outcome = if task.cancel.load(Ordering::Relaxed) {
             Err(OcrError::Cancelled)
         } else {
-            std::panic::catch_unwind(AssertUnwindSafe(|| engines.recognise(&task))).unwrap_or_else(
-                |_| {
-                    engines.started.clear();
-                    Err(OcrError::Internal(anyhow::anyhow!(
-                        "Tesseract panicked on a page"
-                    )))
-                },
-            )
+            let started = std::time::Instant::now();
+            let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| engines.recognise(&task)));
+            if matches!(outcome, Ok(Ok(_))) {
+                crate::metrics::ocr_page("ocr", started.elapsed().as_secs_f64());
+            }
+            outcome.unwrap_or_else(|_| {
+                engines.started.clear();
+                Err(OcrError::Internal(anyhow::anyhow!(
+                    "Tesseract panicked on a page"
+                )))
+            })
         };
         let _ = task.reply.send((task.index, outcome));
     }

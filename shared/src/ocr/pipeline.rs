@@ -59,10 +59,19 @@ pub(crate) fn recognise(
     };
     let pages = if document.kind == Kind::Pdf {
         let pdf = pdf::open(pdfium(ocr)?, &document.bytes)?;
+        let planning = std::time::Instant::now();
         let plans = pdf::plan(&pdf, options, limits, cancel)?;
         let inspection = inspection_of(&plans);
         if !accept(&inspection) {
             return Ok(Outcome::Declined(inspection));
+        }
+        // Planning read every text layer: share its time among those pages.
+        let text_pages = inspection.page_count - inspection.ocr_pages;
+        if text_pages > 0 {
+            let each = planning.elapsed().as_secs_f64() / f64::from(text_pages);
+            for _ in 0..text_pages {
+                crate::metrics::ocr_page("text_layer", each);
+            }
         }
         let mut collector = Collector::new(ocr, &options.lang, plans.len(), progress, cancel);
         collector.rotate = options.rotate_pages;

@@ -77,9 +77,12 @@ impl OcrService {
     /// into Redis). Redis trouble only costs speed; Postgres trouble is an error.
     pub async fn cached(&self, key: &str) -> Result<Option<Recognised>, Error> {
         if let Some(result) = store::cache_get(&self.kv, key).await {
+            crate::metrics::cache_lookup("ocr_redis", true);
             return Ok(Some(result));
         }
+        crate::metrics::cache_lookup("ocr_redis", false);
         let found = store::find_result(&self.db, key).await?;
+        crate::metrics::cache_lookup("ocr_postgres", found.is_some());
         if let Some(result) = &found {
             store::cache_put(&self.kv, key, result, self.config.cache_ttl).await;
         }

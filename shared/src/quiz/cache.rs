@@ -97,6 +97,7 @@ pub async fn lookup(kv: &Kv, key: &str) -> Option<GeneratedQuiz> {
             None
         }
     };
+    crate::metrics::cache_lookup("quiz", found.is_some());
     count(kv, if found.is_some() { HIT } else { MISS }).await;
     found
 }

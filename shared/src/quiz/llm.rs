@@ -159,10 +159,11 @@ impl QuizGenerator for LlmGenerator {
                 tracing::warn!("LLM gave no usable answer before the deadline");
                 break;
             }
-            let wait = match self
+            let attempt = self
                 .attempt(&body, remaining.min(self.config.timeout), request)
-                .await
-            {
+                .await;
+            crate::metrics::llm_call(attempt.is_ok());
+            let wait = match attempt {
                 Ok(mut quiz) => {
                     if truncated {
                         quiz.warnings.push(format!(

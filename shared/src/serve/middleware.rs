@@ -56,7 +56,9 @@ fn request_id_from(headers: &HeaderMap) -> String {
 }
 
 /// Sets the request id (task-local, response header), opens the request's
-/// span and logs one line when the answer is ready.
+/// span (with the platform's trace and invocation ids, for `LOG_FORMAT=gcp`
+/// and `lambda`), logs one line when the answer is ready and counts it in the
+/// metrics under its route template.
 pub async fn request_context(request: Request, next: Next) -> Response {
     let id = request_id_from(request.headers());
     let span = tracing::info_span!(
@@ -64,7 +66,29 @@ pub async fn request_context(request: Request, next: Next) -> Response {
         request_id = %id,
         method = %request.method(),
         path = %request.uri().path(),
+        trace_id = tracing::field::Empty,
+        span_id = tracing::field::Empty,
+        trace_sampled = tracing::field::Empty,
+        aws_request_id = tracing::field::Empty,
     );
+    if let Some((trace, span_id, sampled)) = request
+        .headers()
+        .get("x-cloud-trace-context")
+        .and_then(|v| v.to_str().ok())
+        .and_then(crate::telemetry::cloud_trace_context)
+    {
+        span.record("trace_id", trace.as_str());
+        if let Some(s) = span_id {
+            span.record("span_id", s.as_str());
+        }
+        if let Some(sampled) = sampled {
+            span.record("trace_sampled", sampled);
+        }
+    }
+    if let Some(ctx) = lambda_http::RequestExt::lambda_context_ref(&request) {
+        span.record("aws_request_id", ctx.request_id.as_str());
+    }
+    let line = RequestLine::of(&request);
     let started = Instant::now();
     let header_value = HeaderValue::from_str(&id).ok();
     let mut response = CURRENT_REQUEST_ID
@@ -72,10 +96,22 @@ pub async fn request_context(request: Request, next: Next) -> Response {
         .instrument(span.clone())
         .await;
     let status = response.status().as_u16();
+    let elapsed = started.elapsed().as_secs_f64();
+    crate::metrics::http_request(&line.route, metric_method(&line.method), status, elapsed);
+    let response_size = axum::body::HttpBody::size_hint(response.body()).exact();
     span.in_scope(|| {
         tracing::info!(
             status,
-            duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+            duration_ms = elapsed * 1000.0,
+            http.status = status,
+            http.latency_s = elapsed,
+            http.url = line.url.as_str(),
+            http.protocol = line.protocol,
+            http.user_agent = line.user_agent.as_deref(),
+            http.referer = line.referer.as_deref(),
+            http.remote_ip = line.remote_ip.as_deref(),
+            http.request_size = line.request_size,
+            http.response_size = response_size,
             "request finished"
         );
     });
@@ -83,6 +119,86 @@ pub async fn request_context(request: Request, next: Next) -> Response {
         response.headers_mut().insert(REQUEST_ID, v);
     }
     response
+}
+
+/// The method as a label value: a caller's invented methods share one.
+fn metric_method(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// What the closing line and the metrics say about a request, read before
+/// the request is handed on.
+struct RequestLine {
+    route: String,
+    method: axum::http::Method,
+    url: String,
+    protocol: &'static str,
+    user_agent: Option<String>,
+    referer: Option<String>,
+    remote_ip: Option<String>,
+    request_size: Option<u64>,
+}
+
+impl RequestLine {
+    fn of(request: &Request) -> RequestLine {
+        let headers = request.headers();
+        let text = |name: header::HeaderName| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(|s| s.chars().take(512).collect::<String>())
+        };
+        // Routes only: the raw path would make a label value per document id.
+        let route = request
+            .extensions()
+            .get::<axum::extract::MatchedPath>()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_else(|| "unmatched".to_owned());
+        let protocol = match request.version() {
+            axum::http::Version::HTTP_09 => "HTTP/0.9",
+            axum::http::Version::HTTP_10 => "HTTP/1.0",
+            axum::http::Version::HTTP_2 => "HTTP/2",
+            axum::http::Version::HTTP_3 => "HTTP/3",
+            _ => "HTTP/1.1",
+        };
+        // The first X-Forwarded-For hop is the caller the front end saw.
+        let remote_ip = text(header::HeaderName::from_static("x-forwarded-for"))
+            .and_then(|v| v.split(',').next().map(|s| s.trim().to_owned()))
+            .filter(|s| s.parse::<std::net::IpAddr>().is_ok())
+            .or_else(|| {
+                request
+                    .extensions()
+                    .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                    .map(|c| c.0.ip().to_string())
+            });
+        RequestLine {
+            route,
+            method: request.method().clone(),
+            url: request
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str().chars().take(2048).collect())
+                .unwrap_or_default(),
+            protocol,
+            user_agent: text(header::USER_AGENT),
+            referer: text(header::REFERER),
+            remote_ip,
+            request_size: headers
+                .get(header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse().ok()),
+        }
+    }
 }
 
 /// Bounds the whole request; past the deadline the caller gets a 504 problem

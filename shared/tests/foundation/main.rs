@@ -6,6 +6,7 @@ mod db;
 mod jwks;
 mod kv;
 mod middleware;
+mod observability;
 mod providers;
 mod sessions;
 mod tick;

@@ -272,6 +272,17 @@ impl<'a> Run<'a> {
         let Some(Running { ctx, cut }) = self.running.remove(&task) else {
             return;
         };
+        let label = match &outcome {
+            _ if ctx.completed_by_handler() => "succeeded",
+            Ok(Outcome::Done(_)) => "succeeded",
+            Ok(Outcome::Error(JobError::LeaseLost)) => "fenced",
+            Ok(Outcome::Error(JobError::Permanent(_))) => "permanent_error",
+            Ok(Outcome::Error(JobError::Retry(_))) => "error",
+            Ok(Outcome::TimedOut(_)) => "timed_out",
+            Err(e) if e.is_panic() => "panicked",
+            Err(_) => "interrupted",
+        };
+        crate::metrics::job_attempt(ctx.kind(), label);
         if ctx.completed_by_handler() {
             self.pending.done_by_handler.push(JobEvent {
                 id: ctx.id(),
