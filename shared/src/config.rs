@@ -5,6 +5,7 @@
 mod auth;
 mod database;
 mod env;
+mod fetch;
 mod ocr;
 mod quiz;
 mod redis;
@@ -20,6 +21,7 @@ use database::database_config;
 pub use database::{DatabaseConfig, Pooler};
 use env::Env;
 pub use env::{ConfigError, parse_duration};
+pub use fetch::{AllowEntry, FetchConfig, parse_allow};
 pub use ocr::OcrConfig;
 use ocr::ocr_config;
 pub use quiz::{LlmConfig, QuizConfig};
@@ -105,6 +107,8 @@ pub struct Config {
     pub worker: WorkerConfig,
     /// Limits and engine settings of the OCR pipeline (`OCR_*`, `PDFIUM_LIB_PATH`).
     pub ocr: OcrConfig,
+    /// URL input and webhook delivery: the SSRF guard's allow-list, limits, timeouts.
+    pub fetch: FetchConfig,
 }
 
 impl Config {
@@ -174,6 +178,7 @@ impl Config {
             quiz: quiz::quiz_config(&mut env, allow_insecure_transport),
             worker: worker_config(&mut env),
             ocr: ocr_config(&mut env),
+            fetch: fetch::fetch_config(&mut env),
         };
         env.finish()?;
         Ok(config)

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod fetch;
 pub mod health;
 pub mod jobs;
 pub mod kv;
@@ -14,6 +15,7 @@ pub mod quiz;
 pub mod serve;
 pub mod state;
 pub mod telemetry;
+pub mod webhooks;
 pub mod testing;
 
 pub use error::{Error, Result};
