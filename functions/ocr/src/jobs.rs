@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use serde_json::{Value, json};
+use serde_json::Value;
 use shared::auth::AuthUser;
 use shared::ocr::job::KIND;
 use shared::{AppState, Error};
@@ -19,16 +19,6 @@ pub async fn get_job(
         .filter(|job| job.kind == KIND && job.owner_id.as_deref() == Some(user.user_id.as_str()))
         .ok_or(Error::NotFound)?;
     // A job waiting for its next attempt is still "queued"; its last error
-    // says why the previous attempt failed.
-    Ok(Json(json!({
-        "job_id": job.id,
-        "status": job.status,
-        "attempts": job.attempts,
-        "max_attempts": job.max_attempts,
-        "progress": job.progress,
-        "error": job.last_error,
-        "result": job.result,
-        "created_at": job.created_at,
-        "updated_at": job.updated_at,
-    })))
+    // says why the previous attempt failed. Webhooks send the same document.
+    Ok(Json(shared::webhooks::status_document(&job)))
 }

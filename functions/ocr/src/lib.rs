@@ -1,6 +1,7 @@
 //! The `ocr` function's HTTP handlers: `POST /v1/ocr` (a PDF or an image to
-//! text; long documents become jobs), `GET /v1/ocr/documents/{id}` and
-//! `GET /v1/ocr/jobs/{id}`. The work itself is in
+//! text; long documents become jobs), `GET /v1/ocr/documents/{id}`,
+//! `GET /v1/ocr/jobs/{id}` and the caller's webhook (`PUT/GET/DELETE
+//! /v1/webhooks`). The work itself is in
 //! `shared::ocr`; this crate reads and checks the request and shapes the answer.
 
 mod documents;
@@ -8,10 +9,11 @@ mod jobs;
 mod params;
 mod recognise;
 mod upload;
+mod webhooks;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use shared::AppState;
 use shared::limits::{self, Family};
 
@@ -34,5 +36,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/ocr/documents/{id}", get(documents::get_document))
         .route("/v1/ocr/jobs/{id}", get(jobs::get_job))
+        .route(
+            "/v1/webhooks",
+            put(webhooks::put_webhook)
+                .get(webhooks::get_webhook)
+                .delete(webhooks::delete_webhook),
+        )
         .with_state(state)
 }

@@ -9,12 +9,14 @@ use shared::ocr::{Ocr, Options};
 /// The raw query; every value is checked by hand so each error can say what is wrong.
 #[derive(Debug, Default, Deserialize)]
 pub struct OcrQuery {
-    lang: Option<String>,
-    mode: Option<String>,
-    force_ocr: Option<String>,
-    dpi: Option<String>,
-    rotate_pages: Option<String>,
-    include: Option<String>,
+    pub(crate) lang: Option<String>,
+    pub(crate) mode: Option<String>,
+    pub(crate) force_ocr: Option<String>,
+    pub(crate) dpi: Option<String>,
+    pub(crate) rotate_pages: Option<String>,
+    pub(crate) include: Option<String>,
+    /// Where to POST the job's status document when it finishes (webhooks).
+    pub(crate) callback_url: Option<String>,
 }
 
 /// How the caller wants the answer.

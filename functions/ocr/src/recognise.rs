@@ -1,6 +1,7 @@
 //! `POST /v1/ocr`: read and check the request, answer from the cache when the
 //! same bytes and options were recognised before, otherwise check every limit
-//! of the document, decide sync or not from its pages, and recognise it.
+//! of the document, decide sync or not from its pages, and recognise it. The
+//! document is the body, or fetched from the `url` a JSON body names.
 
 use std::time::Instant;
 
@@ -8,43 +9,73 @@ use axum::Json;
 use axum::extract::{Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 use serde_json::json;
 use shared::auth::AuthUser;
+use shared::fetch::Fetcher;
 use shared::ocr::job;
 use shared::ocr::service::{OcrService, result_key};
 use shared::ocr::{Accept, Document, Inspection, Outcome};
 use shared::{AppState, Error};
 
 use crate::params::{Mode, OcrQuery, Params};
-use crate::upload::read_document;
+use crate::upload::{Shape, read_document, read_url_body, shape};
 
 pub async fn create_ocr(
     State(state): State<AppState>,
     user: AuthUser,
-    Query(query): Query<OcrQuery>,
+    Query(mut query): Query<OcrQuery>,
     request: Request,
 ) -> Result<Response, Error> {
     let started = Instant::now();
     let service = OcrService::new(&state);
-    let Params { mode, options } = Params::parse(&query, &service.config, service.ocr)?;
-    let bytes = read_document(request, service.config.max_bytes).await?;
-    // Hashing 20 MiB is CPU work: off the async runtime.
-    let document = tokio::task::spawn_blocking(move || Document::from_bytes(bytes))
-        .await
-        .map_err(|e| Error::Internal(e.into()))??;
-    let key = result_key(&document, &options);
     let owner = &user.user_id;
-    if let Some(result) = service.cached(&key).await? {
+    let fetcher = Fetcher::new(&state.config.fetch);
+    let (bytes, params, callback_url) = if shape(request.headers()) == Shape::Json {
+        let url = read_url_body(request, &mut query).await?;
+        let params = Params::parse(&query, &service.config, service.ocr)?;
+        let callback_url = checked_callback(&state, &fetcher, owner, &query, params.mode).await?;
+        let fetched = fetcher.get(&url, state.config.fetch.max_bytes).await?;
+        (fetched.bytes, params, callback_url)
+    } else {
+        let params = Params::parse(&query, &service.config, service.ocr)?;
+        let uploaded = read_document(request, service.config.max_bytes).await?;
+        if uploaded.callback_url.is_some() {
+            query.callback_url = uploaded.callback_url;
+        }
+        let callback_url = checked_callback(&state, &fetcher, owner, &query, params.mode).await?;
+        (uploaded.bytes, params, callback_url)
+    };
+    let Params { mode, options } = params;
+    // A document past the upload limit (fetched by URL) is always a job.
+    let oversized = bytes.len() > service.config.max_bytes;
+    if oversized && mode == Mode::Sync {
+        return Err(Error::unprocessable(
+            "too-large-for-sync",
+            format!(
+                "documents over {} bytes are recognised as jobs; send it with mode=async or mode=auto",
+                service.config.max_bytes
+            ),
+        ));
+    }
+    let document = to_document(bytes).await?;
+    let key = result_key(&document, &options);
+    // A caller waiting for a webhook gets a job even for a cached result.
+    if callback_url.is_none()
+        && let Some(result) = service.cached(&key).await?
+    {
         let answer = service
             .answer(owner, &key, &document, result, true, started)
             .await?;
         return Ok(Json(answer).into_response());
     }
     let sync_max = service.config.sync_max_pages;
+    let wants_job = callback_url.is_some() || oversized;
     // Decided once every limit is checked and the pages needing OCR counted,
     // before any of them is rendered.
     let accept: Accept = Box::new(move |inspection: &Inspection| match mode {
-        Mode::Sync | Mode::Auto => inspection.ocr_pages <= sync_max,
+        Mode::Sync => inspection.ocr_pages <= sync_max,
+        Mode::Auto => !wants_job && inspection.ocr_pages <= sync_max,
         Mode::Async => false,
     });
     let result = match service
@@ -64,7 +95,15 @@ pub async fn create_ocr(
         }
         Outcome::Declined(_) => {
             let keep = state.config.worker.retention;
-            let job_id = job::enqueue(&service, owner, &document, &options, keep).await?;
+            let job_id = job::enqueue(
+                &service,
+                owner,
+                &document,
+                &options,
+                keep,
+                callback_url.as_deref(),
+            )
+            .await?;
             let status_url = format!("/v1/ocr/jobs/{job_id}");
             let body = json!({"job_id": job_id, "status": "queued", "status_url": status_url});
             return Ok((
@@ -79,4 +118,39 @@ pub async fn create_ocr(
         .answer(owner, &key, &document, result, false, started)
         .await?;
     Ok(Json(answer).into_response())
+}
+
+async fn to_document(bytes: Bytes) -> Result<Document, Error> {
+    // Hashing 20 MiB is CPU work: off the async runtime.
+    Ok(tokio::task::spawn_blocking(move || Document::from_bytes(bytes))
+        .await
+        .map_err(|e| Error::Internal(e.into()))??)
+}
+
+/// The job's own webhook URL: checked by the SSRF guard now (and again at
+/// delivery), and only for a caller whose registered secret can sign it.
+async fn checked_callback(
+    state: &AppState,
+    fetcher: &Fetcher,
+    owner: &str,
+    query: &OcrQuery,
+    mode: Mode,
+) -> Result<Option<String>, Error> {
+    let Some(raw) = query.callback_url.as_deref().map(str::trim) else {
+        return Ok(None);
+    };
+    if mode == Mode::Sync {
+        return Err(Error::BadRequest(
+            "`callback_url` announces a job's end: use mode=async or mode=auto".into(),
+        ));
+    }
+    let url = fetcher.check(raw).await?;
+    let registered = shared::webhooks::endpoints::secret(&state.db, owner).await?;
+    if registered.is_none() {
+        return Err(Error::unprocessable(
+            "webhook-not-registered",
+            "a callback is signed with your webhook secret: create one with PUT /v1/webhooks first",
+        ));
+    }
+    Ok(Some(url.to_string()))
 }
