@@ -4,11 +4,14 @@
 //! against their known text.
 
 mod binary;
+mod by_url;
 mod cache;
 mod captures;
 mod documents;
 mod hostile;
 mod jobs;
+mod peer;
+mod webhooks;
 
 use axum::body::Body;
 use shared::config::Function;
