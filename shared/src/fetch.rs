@@ -260,6 +260,10 @@ impl Fetcher {
                 if !name_allowed && guard::refused_name(name) {
                     return Err(FetchError::Refused(LOCAL_NAME));
                 }
+                // No lookup for an http URL nothing could allow.
+                if !https && !name_allowed && !self.allow.has_networks() {
+                    return Err(FetchError::Scheme);
+                }
                 let addrs: Vec<SocketAddr> = tokio::net::lookup_host((name, port))
                     .await
                     .map_err(|_| FetchError::Dns(name.to_owned()))?

@@ -118,6 +118,14 @@ impl Allow {
             .any(|e| matches!(e, AllowEntry::Host(h) if *h == host))
     }
 
+    /// True when some entry is a network (an address may still be allowed
+    /// after the name is resolved).
+    pub fn has_networks(&self) -> bool {
+        self.entries
+            .iter()
+            .any(|e| matches!(e, AllowEntry::Net(_)))
+    }
+
     pub fn ip(&self, ip: IpAddr) -> bool {
         let ip = canonical(ip);
         self.entries

@@ -116,7 +116,7 @@ async fn registration_shows_the_secret_once_and_refuses_private_urls() {
     for url in [
         "https://169.254.169.254/hook",
         "https://[::ffff:10.0.0.1]/hook",
-        "http://example.com/hook",
+        "http://93.184.215.14/hook",
         "https://metadata.google.internal/",
     ] {
         send(&app, "PUT", &user, Some(json!({"url": url})))
