@@ -15,8 +15,8 @@ pub mod quiz;
 pub mod serve;
 pub mod state;
 pub mod telemetry;
-pub mod webhooks;
 pub mod testing;
+pub mod webhooks;
 
 pub use error::{Error, Result};
 pub use serve::serve;

@@ -122,9 +122,11 @@ pub async fn create_ocr(
 
 async fn to_document(bytes: Bytes) -> Result<Document, Error> {
     // Hashing 20 MiB is CPU work: off the async runtime.
-    Ok(tokio::task::spawn_blocking(move || Document::from_bytes(bytes))
-        .await
-        .map_err(|e| Error::Internal(e.into()))??)
+    Ok(
+        tokio::task::spawn_blocking(move || Document::from_bytes(bytes))
+            .await
+            .map_err(|e| Error::Internal(e.into()))??,
+    )
 }
 
 /// The job's own webhook URL: checked by the SSRF guard now (and again at

@@ -43,8 +43,8 @@ pub async fn put_webhook(
                 .to_string(),
         ),
     };
-    let endpoint = endpoints::put(&state.db, &user.user_id, url.as_deref(), body.rotate_secret)
-        .await?;
+    let endpoint =
+        endpoints::put(&state.db, &user.user_id, url.as_deref(), body.rotate_secret).await?;
     let status = if endpoint.created {
         StatusCode::CREATED
     } else {

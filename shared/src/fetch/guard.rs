@@ -121,9 +121,7 @@ impl Allow {
     /// True when some entry is a network (an address may still be allowed
     /// after the name is resolved).
     pub fn has_networks(&self) -> bool {
-        self.entries
-            .iter()
-            .any(|e| matches!(e, AllowEntry::Net(_)))
+        self.entries.iter().any(|e| matches!(e, AllowEntry::Net(_)))
     }
 
     pub fn ip(&self, ip: IpAddr) -> bool {

@@ -77,7 +77,10 @@ async fn a_30_mb_pdf_by_url_is_recognised_as_a_job_past_the_upload_limit() {
     )
     .await;
     assert_eq!(r.status, 202, "{}", r.json);
-    let status_url = r.json["status_url"].as_str().expect("status url").to_owned();
+    let status_url = r.json["status_url"]
+        .as_str()
+        .expect("status url")
+        .to_owned();
     let summary = tick(&app).await;
     assert_eq!(summary.succeeded, 1, "{summary:?}");
     let done = app.get(&status_url, Some(&owner)).await;
@@ -149,11 +152,18 @@ async fn private_address_tricks_are_refused_without_naming_the_address() {
         let detail = r.json["detail"].as_str().expect("detail");
         assert!(detail.starts_with("refused:"), "{url}: {detail}");
         for leak in ["127.", "169.254", "::1", "10.0", "fd00", "192.168"] {
-            assert!(!detail.contains(leak), "{url}: the detail names {leak}: {detail}");
+            assert!(
+                !detail.contains(leak),
+                "{url}: the detail names {leak}: {detail}"
+            );
         }
     }
     // Plain http and other schemes need FETCH_ALLOW; malformed URLs are 422.
-    for url in ["http://example.com/x.pdf", "file:///etc/passwd", "ftp://example.com/x"] {
+    for url in [
+        "http://example.com/x.pdf",
+        "file:///etc/passwd",
+        "ftp://example.com/x",
+    ] {
         post_url(&app, &owner, json!({"url": url}))
             .await
             .assert_problem(422, "url-refused");

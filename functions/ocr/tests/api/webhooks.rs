@@ -80,7 +80,11 @@ async fn send(app: &TestApp, method: &str, token: &str, body: Option<Value>) -> 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn registration_shows_the_secret_once_and_refuses_private_urls() {
-    let app = app(&[("FETCH_ALLOW", "127.0.0.1"), ("RATE_LIMIT_OCR_PER_MIN", "1000")]).await;
+    let app = app(&[
+        ("FETCH_ALLOW", "127.0.0.1"),
+        ("RATE_LIMIT_OCR_PER_MIN", "1000"),
+    ])
+    .await;
     let user = app.token("hooked");
     send(&app, "GET", &user, None)
         .await
@@ -96,7 +100,13 @@ async fn registration_shows_the_secret_once_and_refuses_private_urls() {
     .await;
     r.assert_problem(422, "webhook-not-registered");
 
-    let created = send(&app, "PUT", &user, Some(json!({"url": "http://127.0.0.1:9/hook"}))).await;
+    let created = send(
+        &app,
+        "PUT",
+        &user,
+        Some(json!({"url": "http://127.0.0.1:9/hook"})),
+    )
+    .await;
     assert_eq!(created.status, 201, "{}", created.json);
     let secret = created.json["secret"].as_str().expect("secret").to_owned();
     assert!(secret.starts_with("whsec_"));
@@ -189,7 +199,10 @@ async fn a_receiver_failing_three_times_gets_one_accepted_delivery_with_the_same
         .iter()
         .map(|d| verify(&secret, d).expect("verified"))
         .collect();
-    assert!(bodies.iter().all(|b| *b == bodies[0]), "same body every time");
+    assert!(
+        bodies.iter().all(|b| *b == bodies[0]),
+        "same body every time"
+    );
     let event = &bodies[0];
     assert_eq!(event["type"], "ocr.job.succeeded");
     assert_eq!(event["data"]["job_id"], job_id.as_str());
@@ -238,14 +251,31 @@ async fn a_receiver_failing_three_times_gets_one_accepted_delivery_with_the_same
 #[tokio::test(flavor = "multi_thread")]
 async fn a_job_that_fails_for_good_is_announced_to_the_registered_url() {
     let server = peer::start(Vec::new(), 0).await;
-    let app = app(&[("FETCH_ALLOW", "127.0.0.1"), ("RATE_LIMIT_OCR_PER_MIN", "1000")]).await;
+    let app = app(&[
+        ("FETCH_ALLOW", "127.0.0.1"),
+        ("RATE_LIMIT_OCR_PER_MIN", "1000"),
+    ])
+    .await;
     let user = app.token("hooked");
-    let created = send(&app, "PUT", &user, Some(json!({"url": server.url("/hook")}))).await;
+    let created = send(
+        &app,
+        "PUT",
+        &user,
+        Some(json!({"url": server.url("/hook")})),
+    )
+    .await;
     let secret = created.json["secret"].as_str().expect("secret").to_owned();
     // Another user's jobs are not announced to this endpoint.
     let other = app.token("other");
     let pdf = samples::pdf(&[(samples::paragraph(56), PageKind::Text)]).expect("pdf");
-    let r = post_raw(&app, "mode=async", Some(&other), pdf.clone(), "application/pdf").await;
+    let r = post_raw(
+        &app,
+        "mode=async",
+        Some(&other),
+        pdf.clone(),
+        "application/pdf",
+    )
+    .await;
     assert_eq!(r.status, 202);
 
     let r = post_raw(&app, "mode=async", Some(&user), pdf, "application/pdf").await;

@@ -136,5 +136,8 @@ async fn worker_readiness_shows_how_each_kind_fits_and_is_degraded_when_one_cann
     let r = app.get("/health/worker", None).await;
     assert_eq!(r.status, 200, "{}", r.json);
     assert_eq!(r.json["status"], "degraded", "{}", r.json);
-    assert_eq!(r.json["worker"]["unfit_kinds"], json!(["noop", "probe", "webhook"]));
+    assert_eq!(
+        r.json["worker"]["unfit_kinds"],
+        json!(["noop", "probe", "webhook"])
+    );
 }
