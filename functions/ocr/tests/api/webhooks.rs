@@ -119,6 +119,50 @@ async fn registration_shows_the_secret_once_and_refuses_private_urls() {
     assert_eq!(again.status, 200);
     assert!(again.json.get("secret").is_none(), "{}", again.json);
     assert_eq!(again.json["url"], Value::Null);
+    // Now a job may name its own callback: as a multipart part (kept with
+    // the job), but not with mode=sync, which makes no job.
+    let pdf = samples::pdf(&[(samples::paragraph(57), PageKind::Text)]).expect("pdf");
+    let callback = b"http://127.0.0.1:9/own".as_slice();
+    let r = post_multipart(
+        &app,
+        "",
+        &user,
+        &[("file", &pdf), ("callback_url", callback)],
+    )
+    .await;
+    assert_eq!(
+        r.status, 202,
+        "a callback makes a job even for one page: {}",
+        r.json
+    );
+    let job_id = uuid::Uuid::parse_str(r.json["job_id"].as_str().expect("id")).expect("uuid");
+    let kept: String =
+        shared::db::query_scalar("SELECT url FROM webhook_callbacks WHERE job_id = $1")
+            .bind(job_id)
+            .fetch_one(&app.sql)
+            .await
+            .expect("callback row");
+    assert_eq!(kept, "http://127.0.0.1:9/own");
+    post_multipart(
+        &app,
+        "mode=sync",
+        &user,
+        &[("file", &pdf), ("callback_url", callback)],
+    )
+    .await
+    .assert_problem(400, "bad-request");
+    post_multipart(
+        &app,
+        "",
+        &user,
+        &[
+            ("file", &pdf),
+            ("callback_url", b"https://169.254.169.254/".as_slice()),
+        ],
+    )
+    .await
+    .assert_problem(422, "url-refused");
+
     let rotated = send(&app, "PUT", &user, Some(json!({"rotate_secret": true}))).await;
     let new_secret = rotated.json["secret"].as_str().expect("rotated secret");
     assert_ne!(new_secret, secret);
