@@ -25,7 +25,8 @@ pub struct FetchConfig {
     pub max_bytes: usize,
     /// Time to open the connection, per hop (`FETCH_CONNECT_TIMEOUT_SECS`, 5).
     pub connect_timeout: Duration,
-    /// Time for the whole fetch, redirects and body included (`FETCH_TIMEOUT_SECS`, 60).
+    /// Time for the whole fetch, redirects and body included (`FETCH_TIMEOUT_SECS`, 20): keep it under
+    /// `REQUEST_TIMEOUT_SECS` (30), the deadline of the request that fetches.
     pub timeout: Duration,
     /// Redirects followed, each re-checked (`FETCH_MAX_REDIRECTS`, 5).
     pub max_redirects: u32,
@@ -42,7 +43,7 @@ impl Default for FetchConfig {
             allow: Vec::new(),
             max_bytes: 30 * 1024 * 1024,
             connect_timeout: Duration::from_secs(5),
-            timeout: Duration::from_secs(60),
+            timeout: Duration::from_secs(20),
             max_redirects: 5,
             webhook_timeout: Duration::from_secs(10),
             webhook_max_attempts: 12,
