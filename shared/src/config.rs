@@ -5,6 +5,7 @@
 mod auth;
 mod database;
 mod env;
+mod fetch;
 mod ocr;
 mod quiz;
 mod redis;
@@ -21,6 +22,7 @@ use database::database_config;
 pub use database::{DatabaseConfig, Pooler};
 use env::Env;
 pub use env::{ConfigError, parse_duration};
+pub use fetch::{AllowEntry, FetchConfig, parse_allow};
 pub use ocr::OcrConfig;
 use ocr::ocr_config;
 pub use quiz::{LlmConfig, QuizConfig};
@@ -114,6 +116,8 @@ pub struct Config {
     /// How old the in-process feature flags may get before an instance looks
     /// at Redis for a change (`FLAGS_REFRESH`, 2 s).
     pub flags_refresh: Duration,
+    /// URL input and webhook delivery: the SSRF guard's allow-list, limits, timeouts.
+    pub fetch: FetchConfig,
 }
 
 impl Config {
@@ -184,6 +188,7 @@ impl Config {
             worker: worker_config(&mut env),
             ocr: ocr_config(&mut env),
             flags_refresh: env.seconds_or("FLAGS_REFRESH", 2.0),
+            fetch: fetch::fetch_config(&mut env),
         };
         env.finish()?;
         Ok(config)

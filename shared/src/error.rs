@@ -55,6 +55,14 @@ pub enum Error {
         what: &'static str,
         retry_after: Duration,
     },
+    /// 502, or 504 when `timed_out`: a server folio called on the caller's
+    /// behalf (a document URL) failed or did not answer in time.
+    #[error("{detail}")]
+    Upstream {
+        slug: &'static str,
+        detail: String,
+        timed_out: bool,
+    },
     /// 504: the request ran past its deadline.
     #[error("the request took longer than {} s", .0.as_secs_f32())]
     Timeout(Duration),
@@ -84,6 +92,10 @@ impl Error {
             Error::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Upstream {
+                timed_out: true, ..
+            } => StatusCode::GATEWAY_TIMEOUT,
+            Error::Upstream { .. } => StatusCode::BAD_GATEWAY,
             Error::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -101,7 +113,7 @@ impl Error {
             Error::Conflict(_) => "conflict",
             Error::TooLarge { .. } => "too-large",
             Error::UnsupportedMediaType(_) => "unsupported-media-type",
-            Error::Unprocessable { slug, .. } => slug,
+            Error::Unprocessable { slug, .. } | Error::Upstream { slug, .. } => slug,
             Error::RateLimited { .. } => "rate-limited",
             Error::Unavailable { .. } => "unavailable",
             Error::Timeout(_) => "timeout",
@@ -233,6 +245,24 @@ mod tests {
                 "unavailable",
             ),
             (Error::Timeout(Duration::from_secs(1)), 504, "timeout"),
+            (
+                Error::Upstream {
+                    slug: "fetch-failed",
+                    detail: "x".into(),
+                    timed_out: false,
+                },
+                502,
+                "fetch-failed",
+            ),
+            (
+                Error::Upstream {
+                    slug: "fetch-timeout",
+                    detail: "x".into(),
+                    timed_out: true,
+                },
+                504,
+                "fetch-timeout",
+            ),
             (
                 Error::Internal(anyhow::anyhow!("password=hunter2 at /srv/x.rs")),
                 500,

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod fetch;
 pub mod flags;
 pub mod health;
 pub mod jobs;
@@ -17,6 +18,7 @@ pub mod quiz;
 pub mod serve;
 pub mod state;
 pub mod telemetry;
+pub mod webhooks;
 
 pub use error::{Error, Result};
 pub use serve::serve;

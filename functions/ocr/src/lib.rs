@@ -1,6 +1,7 @@
 //! The `ocr` function's HTTP handlers: `POST /v1/ocr` (a PDF or an image to
-//! text; long documents become jobs), `GET /v1/ocr/documents/{id}` (and `/pdf`, searchable) and
-//! `GET /v1/ocr/jobs/{id}`. The work itself is in
+//! text; long documents become jobs), `GET /v1/ocr/documents/{id}` (and `/pdf`, searchable),
+//! `GET /v1/ocr/jobs/{id}` and the caller's webhook (`PUT/GET/DELETE
+//! /v1/webhooks`). The work itself is in
 //! `shared::ocr`; this crate reads and checks the request and shapes the answer.
 
 mod documents;
@@ -8,10 +9,11 @@ mod jobs;
 mod params;
 mod recognise;
 mod upload;
+mod webhooks;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use shared::AppState;
 use shared::limits::{self, Family};
 
@@ -29,7 +31,10 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
             recognise::create_ocr,
             documents::get_document,
             documents::get_document_pdf,
-            jobs::get_job
+            jobs::get_job,
+            webhooks::put_webhook,
+            webhooks::get_webhook,
+            webhooks::delete_webhook
         ),
         components(schemas(params::ModeParam, params::IncludeParam))
     )]
@@ -56,5 +61,11 @@ pub fn router(state: AppState) -> Router {
             get(documents::get_document_pdf),
         )
         .route("/v1/ocr/jobs/{id}", get(jobs::get_job))
+        .route(
+            "/v1/webhooks",
+            put(webhooks::put_webhook)
+                .get(webhooks::get_webhook)
+                .delete(webhooks::delete_webhook),
+        )
         .with_state(state)
 }

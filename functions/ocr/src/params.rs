@@ -14,23 +14,26 @@ pub struct OcrQuery {
     /// Tesseract languages, `+`-joined (`eng+ind`), at most 4; default `eng`.
     /// A language that is not installed is 422 `unknown-language`.
     #[param(pattern = r"^[a-z_]{3,16}(\+[a-z_]{3,16}){0,3}$", example = "eng")]
-    lang: Option<String>,
+    pub(crate) lang: Option<String>,
     /// `sync` answers 200 with the text, `async` 202 with a job, `auto`
     /// (default) sync up to `OCR_SYNC_MAX_PAGES` pages needing OCR.
     #[param(value_type = Option<ModeParam>)]
-    mode: Option<String>,
+    pub(crate) mode: Option<String>,
     /// OCR every page even where a PDF has a text layer (default `false`).
     #[param(value_type = Option<bool>)]
-    force_ocr: Option<String>,
+    pub(crate) force_ocr: Option<String>,
     /// Render resolution for PDF pages that need OCR (default 300).
     #[param(value_type = Option<u16>, minimum = 72, maximum = 600)]
-    dpi: Option<String>,
+    pub(crate) dpi: Option<String>,
     /// Find which way is up on every OCR page (default `true`).
     #[param(value_type = Option<bool>)]
-    rotate_pages: Option<String>,
+    pub(crate) rotate_pages: Option<String>,
     /// `words`: every OCR page also gets its words with boxes.
     #[param(value_type = Option<IncludeParam>)]
-    include: Option<String>,
+    pub(crate) include: Option<String>,
+    /// Where to POST the job's status document when it finishes (a signed
+    /// webhook; needs a secret from `PUT /v1/webhooks`; makes the request a job).
+    pub(crate) callback_url: Option<String>,
 }
 
 /// The values of `mode` (documentation only: the query is read as text).

@@ -40,6 +40,10 @@ pub fn registry(state: &AppState) -> Registry {
             shared::ocr::job::KIND,
             Arc::new(OcrJob::new(OcrService::new(state), ocr_timeout)),
         )
+        .register(
+            shared::webhooks::KIND,
+            Arc::new(shared::webhooks::WebhookJob::new(&state.config.fetch)),
+        )
 }
 
 /// How the router is wired; `router` picks the production choices.

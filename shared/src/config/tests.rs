@@ -207,3 +207,56 @@ fn prometheus_metrics_refuse_to_start_without_a_long_enough_token() {
     let err = health_with(&[("METRICS_FORMAT", "statsd")]).expect_err("unknown format");
     assert!(err.variables().contains(&"METRICS_FORMAT"));
 }
+
+#[test]
+fn fetch_settings_are_read_and_bad_ones_named() {
+    let base = [
+        ("DATABASE_URL", "postgres://u:p@127.0.0.1/db"),
+        ("JWT_SECRET_KEY", GOOD_SECRET),
+    ];
+    let config = Config::from_vars(
+        Function::Ocr,
+        vars(&[
+            base[0],
+            base[1],
+            ("FETCH_ALLOW", "files.corp, 10.20.0.0/16, ::1"),
+            ("FETCH_MAX_BYTES", "1000"),
+            ("FETCH_TIMEOUT_SECS", "2.5"),
+        ]),
+    )
+    .expect("config");
+    assert_eq!(config.fetch.allow.len(), 3);
+    assert_eq!(config.fetch.max_bytes, 1000);
+    assert_eq!(config.fetch.timeout, Duration::from_millis(2500));
+    assert_eq!(config.fetch.max_redirects, 5);
+    let defaults = Config::from_vars(Function::Ocr, vars(&base)).expect("config");
+    assert!(defaults.fetch.allow.is_empty());
+    assert_eq!(defaults.fetch.max_bytes, 30 * 1024 * 1024);
+
+    let err = Config::from_vars(
+        Function::Ocr,
+        vars(&[
+            base[0],
+            base[1],
+            ("FETCH_ALLOW", "10.0.0.0/40"),
+            ("FETCH_MAX_BYTES", "0"),
+            ("FETCH_MAX_REDIRECTS", "50"),
+            ("WEBHOOK_MAX_ATTEMPTS", "0"),
+            ("FETCH_CONNECT_TIMEOUT_SECS", "1ms"),
+        ]),
+    )
+    .expect_err("bad fetch settings");
+    let names = err.variables();
+    for expected in [
+        "FETCH_ALLOW",
+        "FETCH_MAX_BYTES",
+        "FETCH_MAX_REDIRECTS",
+        "WEBHOOK_MAX_ATTEMPTS",
+        "FETCH_CONNECT_TIMEOUT_SECS",
+    ] {
+        assert!(
+            names.contains(&expected),
+            "{expected} missing from {names:?}"
+        );
+    }
+}

@@ -239,6 +239,7 @@ impl JobContext {
             tx.rollback().await.ok();
             return Err(JobError::LeaseLost);
         }
+        crate::webhooks::jobs_finished(&mut tx, &applied).await?;
         tx.commit().await?;
         self.inner.completed.store(true, Ordering::Release);
         Ok(())

@@ -196,6 +196,7 @@ impl Worker {
 
         let mut unit = db::unit(&self.pool).await?;
         let rescued = rescue(&mut *unit, RESCUE_LIMIT, self.backoff()).await?;
+        crate::webhooks::jobs_finished(&mut unit, &rescued.events).await?;
         unit.commit().await?;
         summary.reaped = rescued.events.len() as u64;
         summary.dead += rescued.dead() as u64;

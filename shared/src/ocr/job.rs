@@ -37,13 +37,15 @@ fn yes() -> bool {
     true
 }
 
-/// Stores `document` and enqueues its job, both or neither. Returns the job id.
+/// Stores `document` and enqueues its job, both or neither, with its own
+/// webhook URL when `callback_url` is given. Returns the job id.
 pub async fn enqueue(
     service: &OcrService,
     owner: &str,
     document: &Document,
     options: &Options,
     keep_upload: Duration,
+    callback_url: Option<&str>,
 ) -> Result<Uuid, Error> {
     let mut tx = service.db.begin().await?;
     let upload_id =
@@ -68,6 +70,9 @@ pub async fn enqueue(
         .bind(upload_id)
         .execute(&mut *tx)
         .await?;
+    if let Some(url) = callback_url {
+        crate::webhooks::attach_callback(&mut tx, job_id, url).await?;
+    }
     tx.commit().await?;
     Ok(job_id)
 }

@@ -4,12 +4,15 @@
 //! against their known text.
 
 mod binary;
+mod by_url;
 mod cache;
 mod captures;
 mod documents;
 mod hostile;
 mod jobs;
+mod peer;
 mod searchable;
+mod webhooks;
 
 use axum::body::Body;
 use folio_testing::samples;

@@ -125,7 +125,8 @@ async fn worker_readiness_shows_how_each_kind_fits_and_is_degraded_when_one_cann
     assert_eq!(fit_of("noop"), Some(json!("full")), "{worker}");
     assert_eq!(worker["unfit_kinds"], json!([]));
 
-    // Ticks of 0.5 s cannot start the 1 s noop or the 10 s probe at all.
+    // Ticks of 0.5 s cannot start the 1 s noop, the 10 s probe or a 12 s
+    // webhook delivery at all.
     let app = TestApp::spawn(
         Function::WorkerTick,
         &[("WORKER_TICK_BUDGET", "0.5s")],
@@ -135,5 +136,8 @@ async fn worker_readiness_shows_how_each_kind_fits_and_is_degraded_when_one_cann
     let r = app.get("/health/worker", None).await;
     assert_eq!(r.status, 200, "{}", r.json);
     assert_eq!(r.json["status"], "degraded", "{}", r.json);
-    assert_eq!(r.json["worker"]["unfit_kinds"], json!(["noop", "probe"]));
+    assert_eq!(
+        r.json["worker"]["unfit_kinds"],
+        json!(["noop", "probe", "webhook"])
+    );
 }

@@ -38,6 +38,7 @@ impl Pending {
             }
             let mut unit = db::unit(pool).await?;
             let events = complete(&mut *unit, &self.done).await?;
+            crate::webhooks::jobs_finished(&mut unit, &events).await?;
             unit.commit().await?;
             Ok::<_, sqlx::Error>(events)
         };
@@ -47,6 +48,7 @@ impl Pending {
             }
             let mut unit = db::unit(pool).await?;
             let events = fail(&mut *unit, &self.failed, backoff).await?;
+            crate::webhooks::jobs_finished(&mut unit, &events).await?;
             unit.commit().await?;
             Ok::<_, sqlx::Error>(events)
         };
