@@ -3,6 +3,7 @@
 
 mod cargo_lambda;
 mod compose;
+mod corpora;
 mod lambda;
 mod lambda_events;
 mod lifecycle;

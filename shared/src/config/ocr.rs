@@ -31,6 +31,15 @@ pub struct OcrConfig {
     pub pdfium_lib_path: Option<String>,
     /// How long Redis keeps a recognised result (`OCR_CACHE_TTL_SECS`, 1 day).
     pub cache_ttl: Duration,
+    /// PDF worker processes (`OCR_PDF_WORKERS`; 0 = PDF work in the serving
+    /// process, serialised; unset = one per OCR worker, at least 2).
+    pub pdf_workers: Option<usize>,
+    /// Longest one PDF step (open, plan, render one page) may take in a worker
+    /// before it is killed and the document refused (`OCR_PDF_TIMEOUT`, 60 s).
+    pub pdf_timeout: Duration,
+    /// Longest Tesseract may take on one page before the page is abandoned and
+    /// the document refused (`OCR_PAGE_TIMEOUT`, 60 s).
+    pub page_timeout: Duration,
 }
 
 pub(super) fn ocr_config(env: &mut Env) -> OcrConfig {
@@ -53,7 +62,21 @@ pub(super) fn ocr_config(env: &mut Env) -> OcrConfig {
             .or_else(|| env.string("TESSDATA_PREFIX")),
         pdfium_lib_path: env.string("PDFIUM_LIB_PATH"),
         cache_ttl: env.seconds_or("OCR_CACHE_TTL_SECS", 86_400.0),
+        pdf_workers: env
+            .string("OCR_PDF_WORKERS")
+            .is_some()
+            .then(|| env.parse_or("OCR_PDF_WORKERS", 0)),
+        pdf_timeout: env.seconds_or("OCR_PDF_TIMEOUT", 60.0),
+        page_timeout: env.seconds_or("OCR_PAGE_TIMEOUT", 60.0),
     };
+    for (name, zero) in [
+        ("OCR_PDF_TIMEOUT", config.pdf_timeout.is_zero()),
+        ("OCR_PAGE_TIMEOUT", config.page_timeout.is_zero()),
+    ] {
+        if zero {
+            env.invalid(name, "must be greater than 0 seconds");
+        }
+    }
     for (name, zero) in [
         ("OCR_MAX_BYTES", config.max_bytes == 0),
         ("OCR_MAX_PAGES", config.max_pages == 0),
