@@ -21,8 +21,9 @@ use crate::World;
 /// The deadline the binary is started with; an answer later than this plus a
 /// margin is a hang.
 const REQUEST_TIMEOUT_SECS: u64 = 30;
-/// Files in flight at once (the machine's cores are shared).
-const CONCURRENT: usize = 3;
+/// Files in flight at once: one per OCR worker, so no file waits in the
+/// engine's queue behind another's pages.
+const CONCURRENT: usize = 2;
 /// The most resident memory the `ocr` process (and its PDF workers) may reach.
 const RSS_BOUND_MB: u64 = 1536;
 

@@ -9,6 +9,7 @@ mod lambda_events;
 mod lifecycle;
 mod migrate;
 mod packaging;
+mod pdf_workers;
 mod pooler;
 mod shutdown;
 mod transport;

@@ -32,7 +32,8 @@ pub struct OcrConfig {
     /// How long Redis keeps a recognised result (`OCR_CACHE_TTL_SECS`, 1 day).
     pub cache_ttl: Duration,
     /// PDF worker processes (`OCR_PDF_WORKERS`; 0 = PDF work in the serving
-    /// process, serialised; unset = one per OCR worker, at least 2).
+    /// process, serialised; unset = one per document the engine works on at
+    /// once, i.e. 2 × the OCR workers).
     pub pdf_workers: Option<usize>,
     /// Longest one PDF step (open, plan, render one page) may take in a worker
     /// before it is killed and the document refused (`OCR_PDF_TIMEOUT`, 60 s).

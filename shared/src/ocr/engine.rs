@@ -100,7 +100,9 @@ impl Ocr {
         } else {
             config.workers
         };
-        let pdf_workers = config.pdf_workers.unwrap_or(workers.max(2));
+        // One PDF worker per document in work at once: a lease never waits
+        // longer than the document semaphore already makes it.
+        let pdf_workers = config.pdf_workers.unwrap_or(workers * DOCUMENTS_PER_WORKER);
         Ocr {
             tessdata,
             languages,
@@ -251,6 +253,11 @@ fn work(crew: &Crew, slot: &Mutex<Option<Busy>>) {
     loop {
         let next = locked(&crew.queue).recv();
         let Ok(task) = next else { return };
+        // Starting an engine is not the page's time: start it first (an
+        // error recurs, and is answered, in `recognise`).
+        if !task.cancel.load(Ordering::Relaxed) {
+            let _ = engines.engine(&task.lang);
+        }
         *locked(slot) = Some(Busy {
             since: Instant::now(),
             index: task.index,
