@@ -19,8 +19,10 @@ use shared::testing::TEST_JWT_SECRET;
 use crate::World;
 
 /// The deadline the binary is started with; an answer later than this plus a
-/// margin is a hang.
-const REQUEST_TIMEOUT_SECS: u64 = 30;
+/// margin is a hang. Generous: scanned corpus pages at the default 300 dpi on
+/// a loaded 2-core machine take tens of seconds (a page past
+/// `OCR_PAGE_TIMEOUT`, 60 s, is a 422, which is fine).
+const REQUEST_TIMEOUT_SECS: u64 = 120;
 /// Files in flight at once: one per OCR worker, so no file waits in the
 /// engine's queue behind another's pages.
 const CONCURRENT: usize = 2;

@@ -5,16 +5,15 @@
 
 /// Builds the file (hand-written objects, a correct xref table).
 pub fn nested_forms(depth: u32, fanout: u32) -> Vec<u8> {
-    let mut objects: Vec<String> = Vec::new();
     // 1: catalog, 2: pages, 3: page, 4: page content, 5..: forms (5 = outermost).
-    objects.push("<< /Type /Catalog /Pages 2 0 R >>".into());
-    objects.push("<< /Type /Pages /Kids [3 0 R] /Count 1 >>".into());
-    objects.push(
+    let mut objects: Vec<String> = vec![
+        "<< /Type /Catalog /Pages 2 0 R >>".into(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".into(),
         "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R \
          /Resources << /XObject << /F 5 0 R >> >> >>"
             .into(),
-    );
-    objects.push(stream("", "q /F Do Q\n"));
+        stream("", "q /F Do Q\n"),
+    ];
     for level in 0..depth {
         let id = 5 + level;
         let body = if level + 1 == depth {

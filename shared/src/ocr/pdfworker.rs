@@ -292,10 +292,13 @@ struct PoolState {
 /// caches and any leak could grow to).
 const DOCUMENTS_PER_WORKER: u32 = 64;
 
+/// One frame from a worker as its reader thread saw it (`Ok(None)`: the end).
+type Frame = std::io::Result<Option<(Response, Vec<u8>)>>;
+
 struct Worker {
     child: Child,
     stdin: BufWriter<ChildStdin>,
-    replies: mpsc::Receiver<std::io::Result<Option<(Response, Vec<u8>)>>>,
+    replies: mpsc::Receiver<Frame>,
     documents: u32,
 }
 
@@ -477,7 +480,7 @@ impl Drop for Lease<'_> {
 
 /// An open PDF: in this process, or in a leased worker.
 pub(crate) enum Opened<'a> {
-    Local(PdfDocument<'a>),
+    Local(Box<PdfDocument<'a>>),
     Remote(Box<Lease<'a>>),
 }
 
@@ -489,7 +492,7 @@ pub(crate) fn open<'a>(
 ) -> Result<Opened<'a>, OcrError> {
     if !pool.enabled() {
         let pdfium = pdf::library(pool.library.as_deref()).map_err(|_| OcrError::PdfUnavailable)?;
-        return pdf::open(pdfium, bytes).map(Opened::Local);
+        return pdf::open(pdfium, bytes).map(|d| Opened::Local(Box::new(d)));
     }
     // A worker that died while idle fails its next call: a reused worker
     // that fails to open the document gets one fresh replacement.
