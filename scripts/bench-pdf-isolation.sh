@@ -18,6 +18,14 @@ dir=debug
 flags=()
 if [[ $profile == release ]]; then flags=(--release); dir=release; fi
 cargo build "${flags[@]}" -p folio-ocr --bin ocr -p folio-e2e --bin folio-bench-pdf-isolation >&2
+# A database of the bench's own, dropped at the end; migrations applied by the binary.
+admin_url=${DATABASE_ADMIN_URL:-${TEST_DATABASE_URL:-$DATABASE_URL}}
+db=folio_bench_isolation_$$
+psql -q "$admin_url" -c "CREATE DATABASE $db" >/dev/null
+trap 'psql -q "$admin_url" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true' EXIT
+export DATABASE_URL
+DATABASE_URL=$(printf '%s' "$admin_url" | sed "s#/[^/]*\$#/$db#")
+export AUTO_MIGRATE=true REDIS_KEY_PREFIX="bench-isolation:$$:"
 export JWT_SECRET_KEY=bench-secret-bench-secret-bench-secret
 export WORKER_TICK_TOKEN=bench-tick-token-123
 export OMP_THREAD_LIMIT=1 RUST_LOG=warn OCR_WORKERS=${OCR_WORKERS:-2}
