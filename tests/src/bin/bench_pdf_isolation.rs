@@ -22,6 +22,15 @@ fn arg(args: &[String], name: &str, default: u32) -> u32 {
         .unwrap_or(default)
 }
 
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -61,13 +70,15 @@ async fn main() -> anyhow::Result<()> {
         for loaded in [false, true] {
             round += 1;
             let port = free_port();
-            let mut child = Command::new(&ocr)
+            let child = Command::new(&ocr)
                 .env("PORT", port.to_string())
                 .env("OCR_PDF_WORKERS", pdf_workers.to_string())
                 .env("RATE_LIMIT_OCR_PER_MIN", "1000000")
                 .env("RUST_LOG", "error")
                 .stdout(Stdio::null())
                 .spawn()?;
+            // Killed however the row ends (an error included).
+            let child = Killed(child);
             let base = format!("http://127.0.0.1:{port}");
             let client = reqwest::Client::new();
             let started = Instant::now();
@@ -150,8 +161,7 @@ async fn main() -> anyhow::Result<()> {
                 times.push(sent.elapsed().as_secs_f64() * 1000.0);
             }
             stop.store(true, Ordering::Relaxed);
-            let _ = child.kill();
-            let _ = child.wait();
+            drop(child);
             for task in load {
                 task.abort();
             }
