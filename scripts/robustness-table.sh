@@ -37,6 +37,9 @@ print("`tests/e2e/corpora.rs`: every answer must be a 200, a 202 or a 4xx proble
 print("deadline, `/health` must answer after every file, and the process (with its PDF workers)")
 print("must stay under the test's memory bound. Where a corpus's own tests name a text a file holds,")
 print("the answer must contain it. Regenerate with `scripts/robustness-table.sh`.\n")
+print("Times depend on the machine: a `too-slow` answer is a page that passed `OCR_PAGE_TIMEOUT`")
+print("(60 s) on the machine of the run, refused rather than left to hang; on a quiet machine those")
+print("pages are read. The run below was on a shared 2-core machine under heavy load.\n")
 print(f"Run: {meta['files']} files ({', '.join(f'{k} {v}' for k, v in sorted(by_corpus.items()))}), "
       f"{meta['concurrent']} at a time, request deadline {meta['timeout_s']} s, wall time {meta['wall_s']} s, "
       f"peak RSS {meta['peak_rss_mb']} MB (ocr process and its PDF workers).\n")
