@@ -14,6 +14,7 @@ pub mod job;
 mod langs;
 mod orient;
 mod pdf;
+mod pdfworker;
 mod pipeline;
 pub mod quality;
 mod raster;
@@ -54,6 +55,7 @@ pub fn pdfium_library(
 }
 pub use error::OcrError;
 pub use langs::Lang;
+pub use pdfworker::serve_pdf_worker_if_asked;
 pub use quality::Quality;
 pub use readiness::{OcrCheck, readiness};
 pub use sniff::Kind;

@@ -3,6 +3,7 @@
 
 mod cargo_lambda;
 mod compose;
+mod corpora;
 mod flags;
 mod lambda;
 mod lambda_events;
@@ -11,6 +12,7 @@ mod migrate;
 mod monitoring;
 mod observability;
 mod packaging;
+mod pdf_workers;
 mod pooler;
 mod schemathesis;
 mod shutdown;

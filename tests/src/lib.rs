@@ -2,6 +2,7 @@
 //! them to listen, and stand in for the AWS Lambda Runtime API.
 
 pub mod cargo_lambda;
+pub mod hostile_pdf;
 pub mod lambda_fake;
 pub mod tools;
 
@@ -163,4 +164,23 @@ pub async fn silent_server() -> u16 {
         }
     });
     port
+}
+
+/// The direct children of `pid` (a function's PDF worker processes), from
+/// every thread's `/proc/<pid>/task/<tid>/children`.
+pub fn children(pid: u32) -> Vec<u32> {
+    let mut found = Vec::new();
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return found;
+    };
+    for task in tasks.flatten() {
+        let list = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+        found.extend(
+            list.split_whitespace()
+                .filter_map(|p| p.parse::<u32>().ok()),
+        );
+    }
+    found.sort_unstable();
+    found.dedup();
+    found
 }

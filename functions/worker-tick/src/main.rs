@@ -17,6 +17,8 @@ const USAGE: &str = "usage: worker-tick [migrate | tick | --every <duration>]";
 async fn main() -> ExitCode {
     // Before anything else: OpenMP reads its thread limit when libtesseract
     // loads, and this binary runs OCR jobs.
+    // A PDF worker (this binary re-executed) serves its requests and exits here.
+    shared::ocr::serve_pdf_worker_if_asked();
     shared::ocr::ensure_single_threaded_omp();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();

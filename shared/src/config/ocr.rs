@@ -36,6 +36,16 @@ pub struct OcrConfig {
     pub keep_original_max_bytes: usize,
     /// Largest searchable PDF answered (`OCR_PDF_MAX_BYTES`, 32 MiB).
     pub pdf_max_bytes: usize,
+    /// PDF worker processes (`OCR_PDF_WORKERS`; 0 = PDF work in the serving
+    /// process, serialised; unset = one per document the engine works on at
+    /// once, i.e. 2 × the OCR workers).
+    pub pdf_workers: Option<usize>,
+    /// Longest one PDF step (open, plan, render one page) may take in a worker
+    /// before it is killed and the document refused (`OCR_PDF_TIMEOUT`, 60 s).
+    pub pdf_timeout: Duration,
+    /// Longest Tesseract may take on one page before the page is abandoned and
+    /// the document refused (`OCR_PAGE_TIMEOUT`, 60 s).
+    pub page_timeout: Duration,
 }
 
 pub(super) fn ocr_config(env: &mut Env) -> OcrConfig {
@@ -60,7 +70,21 @@ pub(super) fn ocr_config(env: &mut Env) -> OcrConfig {
         cache_ttl: env.seconds_or("OCR_CACHE_TTL_SECS", 86_400.0),
         keep_original_max_bytes: env.parse_or("OCR_KEEP_ORIGINAL_MAX_BYTES", 20 * 1024 * 1024),
         pdf_max_bytes: env.parse_or("OCR_PDF_MAX_BYTES", 32 * 1024 * 1024),
+        pdf_workers: env
+            .string("OCR_PDF_WORKERS")
+            .is_some()
+            .then(|| env.parse_or("OCR_PDF_WORKERS", 0)),
+        pdf_timeout: env.seconds_or("OCR_PDF_TIMEOUT", 60.0),
+        page_timeout: env.seconds_or("OCR_PAGE_TIMEOUT", 60.0),
     };
+    for (name, zero) in [
+        ("OCR_PDF_TIMEOUT", config.pdf_timeout.is_zero()),
+        ("OCR_PAGE_TIMEOUT", config.page_timeout.is_zero()),
+    ] {
+        if zero {
+            env.invalid(name, "must be greater than 0 seconds");
+        }
+    }
     for (name, zero) in [
         ("OCR_MAX_BYTES", config.max_bytes == 0),
         ("OCR_MAX_PAGES", config.max_pages == 0),

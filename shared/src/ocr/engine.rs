@@ -9,7 +9,7 @@ use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, mpsc};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use leptess::tesseract::TessApi;
 
@@ -69,6 +69,10 @@ pub struct Ocr {
     languages: Vec<String>,
     workers: usize,
     pub(crate) pdfium_path: Option<String>,
+    /// Where PDF documents are opened, planned and rendered.
+    pub(crate) pdf_pool: super::pdfworker::Pool,
+    /// Longest one page's recognition may take (`OCR_PAGE_TIMEOUT`).
+    page_timeout: Duration,
     queue: OnceLock<Result<mpsc::Sender<Task>, String>>,
     /// Documents being decoded or rendered at once: bounds the memory that
     /// many concurrent uploads could take (a 50 Mpx RGBA image is 200 MB).
@@ -96,11 +100,20 @@ impl Ocr {
         } else {
             config.workers
         };
+        // One PDF worker per document in work at once: a lease never waits
+        // longer than the document semaphore already makes it.
+        let pdf_workers = config.pdf_workers.unwrap_or(workers * DOCUMENTS_PER_WORKER);
         Ocr {
             tessdata,
             languages,
             workers,
             pdfium_path: config.pdfium_lib_path.clone(),
+            pdf_pool: super::pdfworker::Pool::new(
+                pdf_workers,
+                config.pdf_timeout,
+                config.pdfium_lib_path.clone(),
+            ),
+            page_timeout: config.page_timeout,
             queue: OnceLock::new(),
             documents: tokio::sync::Semaphore::new(workers * DOCUMENTS_PER_WORKER),
         }
@@ -134,34 +147,122 @@ impl Ocr {
 
     fn start_workers(&self) -> Result<mpsc::Sender<Task>, String> {
         let (sender, receiver) = mpsc::channel::<Task>();
-        let receiver = Arc::new(Mutex::new(receiver));
-        for i in 0..self.workers {
-            let receiver = receiver.clone();
-            let tessdata = self.tessdata.clone();
-            std::thread::Builder::new()
-                .name(format!("ocr-worker-{i}"))
-                .spawn(move || work(&receiver, tessdata))
-                .map_err(|e| format!("cannot start OCR worker threads: {e}"))?;
+        let crew = Arc::new(Crew {
+            queue: Mutex::new(receiver),
+            tessdata: self.tessdata.clone(),
+            busy: Mutex::new(Vec::new()),
+        });
+        for _ in 0..self.workers {
+            crew.hire()?;
         }
+        let timeout = self.page_timeout;
+        std::thread::Builder::new()
+            .name("ocr-watchdog".into())
+            .spawn(move || crew.watch(timeout))
+            .map_err(|e| format!("cannot start the OCR watchdog: {e}"))?;
         tracing::info!(workers = self.workers, "OCR workers started");
         Ok(sender)
     }
 }
 
-/// A worker's life: take a page, recognise it, reply; forever (the threads
-/// live as long as the process). A panic inside Tesseract costs the page and
-/// the worker's engines, not the worker.
-fn work(queue: &Mutex<mpsc::Receiver<Task>>, tessdata: Option<PathBuf>) {
+/// The page a worker is on, and where its answer goes.
+struct Busy {
+    since: Instant,
+    index: usize,
+    reply: Reply,
+}
+
+type Slot = Arc<Mutex<Option<Busy>>>;
+
+/// The worker threads: their shared queue and what each is busy with. A
+/// worker past the page time limit is abandoned (Tesseract's own cancel hook
+/// is not reachable without unsafe code): its page is answered as too slow,
+/// a new worker takes its place, and the old thread ends once Tesseract
+/// returns, its result dropped.
+struct Crew {
+    queue: Mutex<mpsc::Receiver<Task>>,
+    tessdata: Option<PathBuf>,
+    busy: Mutex<Vec<Slot>>,
+}
+
+/// How often the watchdog looks at the workers.
+const WATCH_EVERY: Duration = Duration::from_millis(50);
+
+fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Crew {
+    fn hire(self: &Arc<Self>) -> Result<(), String> {
+        let slot: Slot = Arc::new(Mutex::new(None));
+        locked(&self.busy).push(slot.clone());
+        let crew = self.clone();
+        std::thread::Builder::new()
+            .name("ocr-worker".into())
+            .spawn(move || work(&crew, &slot))
+            .map(|_| ())
+            .map_err(|e| format!("cannot start OCR worker threads: {e}"))
+    }
+
+    fn watch(self: Arc<Self>, timeout: Duration) {
+        loop {
+            std::thread::sleep(WATCH_EVERY);
+            let mut overdue = Vec::new();
+            locked(&self.busy).retain(|slot| {
+                let mut slot = locked(slot);
+                if slot.as_ref().is_some_and(|b| b.since.elapsed() > timeout) {
+                    overdue.extend(slot.take());
+                    false
+                } else {
+                    true
+                }
+            });
+            for busy in overdue {
+                tracing::warn!(
+                    page = busy.index + 1,
+                    seconds = timeout.as_secs_f64(),
+                    "a page passed the recognition time limit; its worker is abandoned"
+                );
+                let _ = busy.reply.send((
+                    busy.index,
+                    Err(OcrError::TooSlow(format!(
+                        "page {} took longer than {} s to recognise; \
+                         send it at a lower `dpi` or as a cleaner scan",
+                        busy.index + 1,
+                        timeout.as_secs_f64()
+                    ))),
+                ));
+                if let Err(why) = self.hire() {
+                    tracing::error!(error = %why, "no worker replaced the abandoned one");
+                }
+            }
+        }
+    }
+}
+
+/// A worker's life: take a page, recognise it, reply; until the watchdog
+/// abandons it. A panic inside Tesseract costs the page and the worker's
+/// engines, not the worker.
+fn work(crew: &Crew, slot: &Mutex<Option<Busy>>) {
     let mut engines = Engines {
-        tessdata,
+        tessdata: crew.tessdata.clone(),
         started: Vec::new(),
     };
     loop {
-        let next = match queue.lock() {
-            Ok(receiver) => receiver.recv(),
-            Err(poisoned) => poisoned.into_inner().recv(),
-        };
+        let next = locked(&crew.queue).recv();
         let Ok(task) = next else { return };
+        // Starting an engine is not the page's time: start it first (an
+        // error recurs, and is answered, in `recognise`).
+        if !task.cancel.load(Ordering::Relaxed) {
+            let _ = engines.engine(&task.lang);
+        }
+        *locked(slot) = Some(Busy {
+            since: Instant::now(),
+            index: task.index,
+            reply: task.reply.clone(),
+        });
         let outcome = if task.cancel.load(Ordering::Relaxed) {
             Err(OcrError::Cancelled)
         } else {
@@ -177,6 +278,10 @@ fn work(queue: &Mutex<mpsc::Receiver<Task>>, tessdata: Option<PathBuf>) {
                 )))
             })
         };
+        // The watchdog took the page: it was answered, and this worker replaced.
+        if locked(slot).take().is_none() {
+            return;
+        }
         let _ = task.reply.send((task.index, outcome));
     }
 }

@@ -51,6 +51,10 @@ pub enum OcrError {
     /// Tesseract could not start for a language set.
     #[error("the OCR engine could not start for `{0}`")]
     TesseractUnavailable(String),
+    /// A page or a PDF took longer than its time limit (`OCR_PAGE_TIMEOUT`,
+    /// `OCR_PDF_TIMEOUT`); the work was abandoned, the process goes on.
+    #[error("{0}")]
+    TooSlow(String),
     /// The caller went away; nobody sees this.
     #[error("recognition was cancelled")]
     Cancelled,
@@ -70,6 +74,7 @@ impl From<OcrError> for Error {
             OcrError::TooManyPages { .. } => Error::unprocessable("too-many-pages", detail),
             OcrError::TooManyPixels { .. } => Error::unprocessable("too-many-pixels", detail),
             OcrError::UnknownLanguage { .. } => Error::unprocessable("unknown-language", detail),
+            OcrError::TooSlow(_) => Error::unprocessable("too-slow", detail),
             OcrError::PdfUnavailable => Error::Unavailable {
                 what: "the PDF engine",
                 retry_after: Duration::from_secs(60),

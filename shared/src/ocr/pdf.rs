@@ -14,7 +14,7 @@ use pdfium_render::prelude::*;
 use super::engine::GrayImage;
 use super::pipeline::clean_text;
 use super::sniff::find;
-use super::{Limits, OcrError, Options};
+use super::{Limits, OcrError};
 
 /// Below this many letters and digits a text layer is not "real text".
 const MIN_TEXT_CHARS: usize = 10;
@@ -82,27 +82,45 @@ fn bind(configured: Option<&str>) -> Result<Pdfium, String> {
 
 /// Opens a PDF; a password, a broken file or a truncated one is the caller's 422.
 pub(crate) fn open<'a>(pdfium: &'a Pdfium, bytes: &'a [u8]) -> Result<PdfDocument<'a>, OcrError> {
-    // PDFium quietly repairs a cut-off file and shows whatever pages survived:
-    // refuse it instead, since the caller would silently lose text.
+    complete(bytes)?;
+    pdfium
+        .load_pdf_from_byte_slice(bytes, None)
+        .map_err(opening_error)
+}
+
+/// `open`, for a document the PDF worker owns.
+pub(crate) fn open_owned(pdfium: &Pdfium, bytes: Vec<u8>) -> Result<PdfDocument<'_>, OcrError> {
+    complete(&bytes)?;
+    pdfium
+        .load_pdf_from_byte_vec(bytes, None)
+        .map_err(opening_error)
+}
+
+/// PDFium quietly repairs a cut-off file and shows whatever pages survived:
+/// refuse it instead, since the caller would silently lose text.
+fn complete(bytes: &[u8]) -> Result<(), OcrError> {
     if find(&bytes[bytes.len().saturating_sub(EOF_WINDOW)..], b"%%EOF").is_none() {
         return Err(OcrError::BrokenPdf(
             "the PDF is truncated: it does not end with an %%EOF marker".into(),
         ));
     }
-    pdfium
-        .load_pdf_from_byte_slice(bytes, None)
-        .map_err(|e| match e {
-            PdfiumError::PdfiumLibraryInternalError(
-                PdfiumInternalError::PasswordError | PdfiumInternalError::SecurityError,
-            ) => OcrError::Encrypted,
-            PdfiumError::PdfiumLibraryInternalError(PdfiumInternalError::FormatError) => {
-                OcrError::BrokenPdf("the PDF cannot be parsed: its structure is damaged".into())
-            }
-            other => OcrError::BrokenPdf(format!("the PDF cannot be opened ({other:?})")),
-        })
+    Ok(())
+}
+
+fn opening_error(e: PdfiumError) -> OcrError {
+    match e {
+        PdfiumError::PdfiumLibraryInternalError(
+            PdfiumInternalError::PasswordError | PdfiumInternalError::SecurityError,
+        ) => OcrError::Encrypted,
+        PdfiumError::PdfiumLibraryInternalError(PdfiumInternalError::FormatError) => {
+            OcrError::BrokenPdf("the PDF cannot be parsed: its structure is damaged".into())
+        }
+        other => OcrError::BrokenPdf(format!("the PDF cannot be opened ({other:?})")),
+    }
 }
 
 /// What to do with one page.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) enum PagePlan {
     Text(String),
     Render { width: u32, height: u32 },
@@ -113,7 +131,8 @@ pub(crate) enum PagePlan {
 /// before any page is rendered.
 pub(crate) fn plan(
     document: &PdfDocument<'_>,
-    options: &Options,
+    force_ocr: bool,
+    dpi: u16,
     limits: Limits,
     cancel: &AtomicBool,
 ) -> Result<Vec<PagePlan>, OcrError> {
@@ -134,13 +153,11 @@ pub(crate) fn plan(
             return Err(OcrError::Cancelled);
         }
         let number = index as u32 + 1;
-        if !options.force_ocr
-            && let Some(text) = text_layer(&page)
-        {
+        if !force_ocr && let Some(text) = text_layer(&page) {
             plans.push(PagePlan::Text(text));
             continue;
         }
-        let (width, height) = pixel_size(&page, options.dpi)
+        let (width, height) = pixel_size(&page, dpi)
             .ok_or_else(|| OcrError::BrokenPdf(format!("page {number} has an invalid size")))?;
         if width * height > limits.max_pixels {
             return Err(OcrError::TooManyPixels {

@@ -8,17 +8,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 
 use super::engine::{GrayImage, Ocr, Recognition, Reply, Task};
-use super::pdf::{self, PagePlan};
+use super::pdf::PagePlan;
+use super::pdfworker;
 use super::{
     Accept, Document, Inspection, Kind, Lang, Limits, OcrError, Options, Outcome, Page, Progress,
     Quality, Recognised, Source, raster,
 };
 
 type ProgressRef<'a> = Option<&'a (dyn Fn(Progress) + Send + Sync)>;
-
-fn pdfium(ocr: &Ocr) -> Result<&'static pdfium_render::prelude::Pdfium, OcrError> {
-    pdf::library(ocr.pdfium_path.as_deref()).map_err(|_| OcrError::PdfUnavailable)
-}
 
 pub(crate) fn inspect(
     ocr: &'static Ocr,
@@ -28,8 +25,8 @@ pub(crate) fn inspect(
     cancel: &AtomicBool,
 ) -> Result<Inspection, OcrError> {
     if document.kind == Kind::Pdf {
-        let pdf = pdf::open(pdfium(ocr)?, &document.bytes)?;
-        let plans = pdf::plan(&pdf, options, limits, cancel)?;
+        let mut pdf = pdfworker::open(&ocr.pdf_pool, &document.bytes, cancel)?;
+        let plans = pdf.plan(options.force_ocr, options.dpi, limits, cancel)?;
         return Ok(inspection_of(&plans));
     }
     let pages = raster::inspect(document.kind, &document.bytes, limits)?;
@@ -58,9 +55,9 @@ pub(crate) fn recognise(
         }
     };
     let pages = if document.kind == Kind::Pdf {
-        let pdf = pdf::open(pdfium(ocr)?, &document.bytes)?;
+        let mut pdf = pdfworker::open(&ocr.pdf_pool, &document.bytes, cancel)?;
         let planning = std::time::Instant::now();
-        let plans = pdf::plan(&pdf, options, limits, cancel)?;
+        let plans = pdf.plan(options.force_ocr, options.dpi, limits, cancel)?;
         let inspection = inspection_of(&plans);
         if !accept(&inspection) {
             return Ok(Outcome::Declined(inspection));
@@ -81,7 +78,7 @@ pub(crate) fn recognise(
             match plan {
                 PagePlan::Text(text) => collector.text_layer(index, text),
                 PagePlan::Render { width, height } => {
-                    let image = pdf::render(&pdf, index, width, height)?;
+                    let image = pdf.render(index, width, height, cancel)?;
                     collector.submit(index, image, Some(options.dpi))?;
                 }
             }

@@ -10,9 +10,11 @@ use super::*;
 fn plan(bytes: &[u8]) -> Vec<PagePlan> {
     let pdfium = pdf::library(None).expect("pdfium");
     let document = pdf::open(pdfium, bytes).expect("open");
+    let options = options("eng");
     pdf::plan(
         &document,
-        &options("eng"),
+        options.force_ocr,
+        options.dpi,
         limits(),
         &AtomicBool::new(false),
     )

@@ -10,7 +10,13 @@ use super::*;
 fn plan(bytes: &[u8], options: &Options, limits: Limits) -> Result<Vec<PagePlan>, OcrError> {
     let pdfium = pdf::library(None).map_err(|_| OcrError::PdfUnavailable)?;
     let document = pdf::open(pdfium, bytes)?;
-    pdf::plan(&document, options, limits, &AtomicBool::new(false))
+    pdf::plan(
+        &document,
+        options.force_ocr,
+        options.dpi,
+        limits,
+        &AtomicBool::new(false),
+    )
 }
 
 #[test]
