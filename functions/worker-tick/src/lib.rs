@@ -23,6 +23,7 @@ use axum::Router;
 use axum::routing::{get, post};
 use shared::AppState;
 use shared::jobs::{NoopJob, ProbeJob, Registry, Shutdown, Worker};
+use shared::ocr::fanout::OcrPartJob;
 use shared::ocr::job::OcrJob;
 use shared::ocr::service::OcrService;
 
@@ -39,6 +40,10 @@ pub fn registry(state: &AppState) -> Registry {
         .register(
             shared::ocr::job::KIND,
             Arc::new(OcrJob::new(OcrService::new(state), ocr_timeout)),
+        )
+        .register(
+            shared::ocr::fanout::PART_KIND,
+            Arc::new(OcrPartJob::new(OcrService::new(state), ocr_timeout)),
         )
 }
 

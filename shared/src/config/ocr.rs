@@ -31,6 +31,13 @@ pub struct OcrConfig {
     pub pdfium_lib_path: Option<String>,
     /// How long Redis keeps a recognised result (`OCR_CACHE_TTL_SECS`, 1 day).
     pub cache_ttl: Duration,
+    /// An async document with more pages needing OCR than this is split into
+    /// page-range jobs of this many pages, run by any number of ticks at once
+    /// (`OCR_FANOUT_PAGES`, 8; 0 = never split).
+    pub fanout_pages: u32,
+    /// Longest a `GET /v1/ocr/jobs/{id}/events` stream stays open
+    /// (`OCR_EVENTS_MAX_SECS`, 300); the client reconnects with `Last-Event-ID`.
+    pub events_max: Duration,
 }
 
 pub(super) fn ocr_config(env: &mut Env) -> OcrConfig {
@@ -53,7 +60,12 @@ pub(super) fn ocr_config(env: &mut Env) -> OcrConfig {
             .or_else(|| env.string("TESSDATA_PREFIX")),
         pdfium_lib_path: env.string("PDFIUM_LIB_PATH"),
         cache_ttl: env.seconds_or("OCR_CACHE_TTL_SECS", 86_400.0),
+        fanout_pages: env.parse_or("OCR_FANOUT_PAGES", 8),
+        events_max: env.seconds_or("OCR_EVENTS_MAX_SECS", 300.0),
     };
+    if config.events_max.is_zero() {
+        env.invalid("OCR_EVENTS_MAX_SECS", "must be greater than 0");
+    }
     for (name, zero) in [
         ("OCR_MAX_BYTES", config.max_bytes == 0),
         ("OCR_MAX_PAGES", config.max_pages == 0),

@@ -211,7 +211,7 @@ impl OcrService {
     }
 }
 
-fn answer_of(row: &DocumentRow, result: Recognised) -> OcrAnswer {
+pub(crate) fn answer_of(row: &DocumentRow, result: Recognised) -> OcrAnswer {
     OcrAnswer {
         document_id: row.id,
         sha256: row.sha256.clone(),

@@ -272,6 +272,9 @@ impl<'a> Run<'a> {
         let Some(Running { ctx, cut }) = self.running.remove(&task) else {
             return;
         };
+        if ctx.requeued_by_handler() {
+            return;
+        }
         if ctx.completed_by_handler() {
             self.pending.done_by_handler.push(JobEvent {
                 id: ctx.id(),
