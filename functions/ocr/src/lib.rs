@@ -34,5 +34,6 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/ocr/documents/{id}", get(documents::get_document))
         .route("/v1/ocr/jobs/{id}", get(jobs::get_job))
+        .route("/v1/ocr/jobs/{id}/events", get(jobs::job_events))
         .with_state(state)
 }
