@@ -7,6 +7,7 @@ mod binary;
 mod cache;
 mod captures;
 mod documents;
+mod fanout;
 mod hostile;
 mod jobs;
 
