@@ -44,12 +44,16 @@ async fn view(state: &AppState, id: Uuid, owner: &str) -> Result<Value, Error> {
         .ok_or(Error::NotFound)?;
     let mut status = job.status.clone();
     let mut progress = job.progress.clone();
-    // A fanned-out job waits queued while its parts run.
-    if job.status == "queued" || job.status == "running" {
-        if let Some(fanout) = shared::ocr::fanout::progress(&state.db, id).await? {
-            status = "running".into();
-            progress = serde_json::to_value(fanout).ok();
+    // A fanned-out job waits queued while its parts run; its pages are
+    // counted across them.
+    if let Some(mut fanout) = shared::ocr::fanout::progress(&state.db, id).await? {
+        match job.status.as_str() {
+            "queued" | "running" => status = "running".into(),
+            // Its parts may be purged before it: the count stands as it ended.
+            "succeeded" => fanout.pages_done = i64::from(fanout.pages_total),
+            _ => {}
         }
+        progress = serde_json::to_value(fanout).ok();
     }
     // A job waiting for its next attempt is still "queued"; its last error
     // says why the previous attempt failed.
