@@ -314,7 +314,9 @@ pub async fn recognise_pages(
     let flag = cancel.flag();
     let result = blocking(move || {
         let progress = progress.as_deref();
-        pipeline::recognise(ocr, &document, &options, limits, progress, &flag, accept, range)
+        pipeline::recognise(
+            ocr, &document, &options, limits, progress, &flag, accept, range,
+        )
     })
     .await;
     drop(cancel);

@@ -108,7 +108,12 @@ pub async fn job_events(
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<i64>().ok())
-        .map(|pages| (first["status"].as_str().unwrap_or_default().to_owned(), pages));
+        .map(|pages| {
+            (
+                first["status"].as_str().unwrap_or_default().to_owned(),
+                pages,
+            )
+        });
     let until = Instant::now() + state.config.ocr.events_max;
     let watch = Watch {
         owner: user.user_id,
@@ -147,7 +152,8 @@ async fn next_event(mut watch: Watch) -> Option<(Event, Watch)> {
             let now = (status.clone(), pages);
             if watch.seen.as_ref() != Some(&now) {
                 watch.seen = Some(now);
-                let data = json!({"job_id": doc["job_id"], "status": status, "progress": doc["progress"]});
+                let data =
+                    json!({"job_id": doc["job_id"], "status": status, "progress": doc["progress"]});
                 let event = Event::default()
                     .event("progress")
                     .id(pages.to_string())

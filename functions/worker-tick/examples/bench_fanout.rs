@@ -28,7 +28,12 @@ fn cpu_seconds(pid: u32, ticks: f64) -> f64 {
     // Fields after the command name, which ends with the last ')'.
     let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
     let fields: Vec<&str> = rest.split_whitespace().collect();
-    let field = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let field = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     // utime and stime are fields 14 and 15 of stat; 12 and 13 after the name.
     (field(11) + field(12)) / ticks
 }
@@ -40,7 +45,13 @@ struct Run {
     text: String,
 }
 
-async fn run(bin: &str, pdf: &[u8], workers: usize, per_part: u32, ticks: f64) -> anyhow::Result<Run> {
+async fn run(
+    bin: &str,
+    pdf: &[u8],
+    workers: usize,
+    per_part: u32,
+    ticks: f64,
+) -> anyhow::Result<Run> {
     let db = TestDb::new().await;
     let prefix = TestPrefix::new();
     let per_part = per_part.to_string();
@@ -89,7 +100,14 @@ async fn run(bin: &str, pdf: &[u8], workers: usize, per_part: u32, ticks: f64) -
     // Let them start (and fail their first empty ticks) before the clock starts.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let started = Instant::now();
-    let job = shared::ocr::job::enqueue(&service, "bench", &document, &options, Duration::from_secs(3600)).await?;
+    let job = shared::ocr::job::enqueue(
+        &service,
+        "bench",
+        &document,
+        &options,
+        Duration::from_secs(3600),
+    )
+    .await?;
     let (status, result) = loop {
         let (status, result): (String, Option<serde_json::Value>) =
             sqlx::query_as("SELECT status, result FROM jobs WHERE id = $1")

@@ -38,10 +38,10 @@ impl TcpTransport {
             .set_response_timeout(Some(config.response_timeout))
             .set_number_of_retries(1)
             .set_max_delay(std::time::Duration::from_secs(2));
-        let manager =
-            ConnectionManager::new_lazy_with_config(client.clone(), manager_config).map_err(
-                |e| anyhow::anyhow!("cannot prepare the redis connection: {}", describe(&e)),
-            )?;
+        let manager = ConnectionManager::new_lazy_with_config(client.clone(), manager_config)
+            .map_err(|e| {
+                anyhow::anyhow!("cannot prepare the redis connection: {}", describe(&e))
+            })?;
         Ok(TcpTransport {
             manager,
             client,

@@ -242,7 +242,10 @@ pub(super) async fn resume(
     .fetch_all(&mut *tx)
     .await?;
     let in_order = rows.len() == fanout.page_count as usize
-        && rows.iter().enumerate().all(|(i, (page, _))| *page == i as i32 + 1);
+        && rows
+            .iter()
+            .enumerate()
+            .all(|(i, (page, _))| *page == i as i32 + 1);
     if !in_order {
         // Cannot happen while parts store their pages with their success.
         return Err(JobError::Retry(format!(
@@ -407,7 +410,8 @@ impl JobHandler for OcrPartJob {
         let pages = match self.recognise(&ctx, &part).await {
             Ok(pages) => pages,
             Err(e) => {
-                let last = matches!(e, JobError::Permanent(_)) || ctx.attempt() >= ctx.max_attempts();
+                let last =
+                    matches!(e, JobError::Permanent(_)) || ctx.attempt() >= ctx.max_attempts();
                 if last && !matches!(e, JobError::LeaseLost) {
                     // The parent fails at its next look; make that soon.
                     if let Ok(mut unit) = crate::db::unit(ctx.db()).await {

@@ -158,7 +158,13 @@ impl JobHandler for OcrJob {
         let per_part = self.service.config.fanout_pages;
         if per_part > 0 {
             let key = super::service::result_key(&document, &options);
-            if self.service.cached(&key).await.map_err(job_error)?.is_none() {
+            if self
+                .service
+                .cached(&key)
+                .await
+                .map_err(job_error)?
+                .is_none()
+            {
                 let inspection = self
                     .service
                     .inspect(&document, &options)

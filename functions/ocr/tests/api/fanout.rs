@@ -21,10 +21,7 @@ fn worker(app: &TestApp) -> Worker {
     let state = &app.state;
     let timeout = Duration::from_secs(40);
     let registry = Registry::new()
-        .register(
-            KIND,
-            Arc::new(OcrJob::new(OcrService::new(state), timeout)),
-        )
+        .register(KIND, Arc::new(OcrJob::new(OcrService::new(state), timeout)))
         .register(
             PART_KIND,
             Arc::new(OcrPartJob::new(OcrService::new(state), timeout)),
@@ -87,7 +84,12 @@ async fn a_long_scan_fans_out_over_concurrent_ticks_and_assembles_once_to_the_si
     let reference = drain(&single, &job, &owner).await;
     assert_eq!(reference["status"], "succeeded", "{reference}");
     assert_eq!(
-        scalar(&single, "SELECT count(*) FROM ocr_fanouts WHERE parent_id = $1", &job).await,
+        scalar(
+            &single,
+            "SELECT count(*) FROM ocr_fanouts WHERE parent_id = $1",
+            &job
+        )
+        .await,
         0
     );
 
@@ -104,7 +106,10 @@ async fn a_long_scan_fans_out_over_concurrent_ticks_and_assembles_once_to_the_si
     assert_eq!(done["status"], "succeeded", "{done}");
     let (fanned, one) = (&done["result"], &reference["result"]);
     assert_eq!(fanned["page_count"], PAGES);
-    assert_eq!(fanned["text"], one["text"], "the parts' text differs from one job's");
+    assert_eq!(
+        fanned["text"], one["text"],
+        "the parts' text differs from one job's"
+    );
     let numbers: Vec<u64> = fanned["pages"]
         .as_array()
         .expect("pages")
@@ -112,14 +117,24 @@ async fn a_long_scan_fans_out_over_concurrent_ticks_and_assembles_once_to_the_si
         .map(|p| p["page"].as_u64().expect("page number"))
         .collect();
     assert_eq!(numbers, (1..=PAGES as u64).collect::<Vec<_>>());
-    for (a, b) in fanned["pages"].as_array().into_iter().flatten().zip(one["pages"].as_array().into_iter().flatten()) {
+    for (a, b) in fanned["pages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .zip(one["pages"].as_array().into_iter().flatten())
+    {
         assert_eq!(a["text"], b["text"]);
         assert_eq!(a["confidence"], b["confidence"]);
     }
     assert_eq!(fanned["sha256"], one["sha256"]);
     // Three parts (2+2+1), each succeeded; assembled exactly once.
     assert_eq!(
-        scalar(&app, "SELECT parts_total::int8 FROM ocr_fanouts WHERE parent_id = $1", &job).await,
+        scalar(
+            &app,
+            "SELECT parts_total::int8 FROM ocr_fanouts WHERE parent_id = $1",
+            &job
+        )
+        .await,
         3
     );
     assert_eq!(
@@ -133,18 +148,31 @@ async fn a_long_scan_fans_out_over_concurrent_ticks_and_assembles_once_to_the_si
         3
     );
     assert_eq!(
-        scalar(&app, "SELECT assemblies::int8 FROM ocr_fanouts WHERE parent_id = $1", &job).await,
+        scalar(
+            &app,
+            "SELECT assemblies::int8 FROM ocr_fanouts WHERE parent_id = $1",
+            &job
+        )
+        .await,
         1
     );
     assert_eq!(
-        scalar(&app, "SELECT count(*) FROM documents WHERE id::text <> $1::text", &job).await,
+        scalar(
+            &app,
+            "SELECT count(*) FROM documents WHERE id::text <> $1::text",
+            &job
+        )
+        .await,
         1
     );
     // Progress counted across the parts, and the document is the owner's.
     assert_eq!(done["progress"]["pages_done"], PAGES, "{done}");
     let doc = app
         .get(
-            &format!("/v1/ocr/documents/{}", fanned["document_id"].as_str().expect("id")),
+            &format!(
+                "/v1/ocr/documents/{}",
+                fanned["document_id"].as_str().expect("id")
+            ),
             Some(&owner),
         )
         .await;
@@ -169,7 +197,10 @@ async fn a_dead_part_fails_the_document_naming_its_pages() {
         &app.state,
         Registry::new().register(
             KIND,
-            Arc::new(OcrJob::new(OcrService::new(&app.state), Duration::from_secs(40))),
+            Arc::new(OcrJob::new(
+                OcrService::new(&app.state),
+                Duration::from_secs(40),
+            )),
         ),
     );
     tick(&w).await;
@@ -195,9 +226,17 @@ async fn a_dead_part_fails_the_document_naming_its_pages() {
     let failed = app.get(&format!("/v1/ocr/jobs/{job}"), Some(&owner)).await;
     assert_eq!(failed.json["status"], "failed", "{}", failed.json);
     let error = failed.json["error"].as_str().unwrap_or_default();
-    assert!(error.contains("pages 2-2") && error.contains("the engine broke"), "{error}");
+    assert!(
+        error.contains("pages 2-2") && error.contains("the engine broke"),
+        "{error}"
+    );
     assert_eq!(
-        scalar(&app, "SELECT assemblies::int8 FROM ocr_fanouts WHERE parent_id = $1", &job).await,
+        scalar(
+            &app,
+            "SELECT assemblies::int8 FROM ocr_fanouts WHERE parent_id = $1",
+            &job
+        )
+        .await,
         0
     );
 }
@@ -212,7 +251,9 @@ struct Sse {
 
 /// Serves the app on a real socket (streaming needs one).
 async fn serve(app: &TestApp) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let router = app.router.clone();
     tokio::spawn(async move { axum::serve(listener, router).await.ok() });
@@ -233,7 +274,11 @@ async fn read_events(mut response: reqwest::Response) -> Vec<Sse> {
         buffer.push_str(std::str::from_utf8(&chunk).expect("utf-8"));
         while let Some(end) = buffer.find("\n\n") {
             let block: String = buffer.drain(..end + 2).collect();
-            let mut event = Sse { event: "message".into(), id: None, data: Value::Null };
+            let mut event = Sse {
+                event: "message".into(),
+                id: None,
+                data: Value::Null,
+            };
             let mut data = String::new();
             for line in block.lines() {
                 if let Some(v) = line.strip_prefix("event:") {
@@ -267,7 +312,12 @@ async fn stream_to_done(extra: &[(&str, &str)], pages: usize, seed: usize) -> Ve
         .await
         .expect("send");
     assert_eq!(intruder.status(), 404);
-    let response = client.get(&url).bearer_auth(&owner).send().await.expect("send");
+    let response = client
+        .get(&url)
+        .bearer_auth(&owner)
+        .send()
+        .await
+        .expect("send");
     assert_eq!(response.status(), 200);
     assert_eq!(
         response.headers()["content-type"].to_str().ok(),
@@ -301,7 +351,10 @@ async fn sse_streams_a_fanned_out_job_from_queued_to_done_with_pages_across_part
         "no pages counted across parts: {events:?}"
     );
     assert!(
-        events.iter().filter(|e| e.event == "progress").all(|e| e.id.is_some()),
+        events
+            .iter()
+            .filter(|e| e.event == "progress")
+            .all(|e| e.id.is_some()),
         "{events:?}"
     );
 }

@@ -78,7 +78,12 @@ async fn a_fanned_out_scan_outlives_sigkills_during_parts_and_assembly_and_assem
             ("RUST_LOG", "warn"),
         ],
     );
-    for name in ["PATH", "PDFIUM_LIB_PATH", "TESSDATA_PREFIX", "OMP_THREAD_LIMIT"] {
+    for name in [
+        "PATH",
+        "PDFIUM_LIB_PATH",
+        "TESSDATA_PREFIX",
+        "OMP_THREAD_LIMIT",
+    ] {
         if let Ok(value) = std::env::var(name) {
             vars.push((name.into(), value));
         }
@@ -100,9 +105,15 @@ async fn a_fanned_out_scan_outlives_sigkills_during_parts_and_assembly_and_assem
         rotate_pages: true,
         words: false,
     };
-    let job = shared::ocr::job::enqueue(&service, "owner", &document, &options, Duration::from_secs(3600))
-        .await
-        .expect("enqueue");
+    let job = shared::ocr::job::enqueue(
+        &service,
+        "owner",
+        &document,
+        &options,
+        Duration::from_secs(3600),
+    )
+    .await
+    .expect("enqueue");
     // The reference: the whole scan recognised at once, in this process.
     let reference = shared::ocr::recognise(ocr, &document, &options, service.limits(), None)
         .await
