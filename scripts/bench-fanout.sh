@@ -13,7 +13,8 @@
 # Needs the local Postgres and Redis (TEST_DATABASE_URL, TEST_REDIS_URL, as
 # the tests use), libpdfium.so, Tesseract with eng; PROFILE=dev (default)
 # builds folio's own crates at opt-level 3 over debug dependencies,
-# PROFILE=release a release build.
+# PROFILE=release a release build, PROFILE=debug the plain debug build the
+# tests use (folio's page preparation unoptimised; Tesseract is the system's).
 set -euo pipefail
 PAGES=${1:-40}
 PER_PART=${2:-8}
@@ -25,6 +26,7 @@ PROFILE=${PROFILE:-dev}
 extra=()
 [[ $PROFILE == dev ]] && extra=(--config 'profile.dev.package.folio-shared.opt-level=3'
                                --config 'profile.dev.package.folio-worker-tick.opt-level=3')
+[[ $PROFILE == debug ]] && PROFILE=dev
 cd "$root"
 cargo build --quiet --profile "$PROFILE" "${extra[@]}" -p folio-worker-tick --bin worker-tick --example bench_fanout
 out=$PROFILE; [[ $PROFILE == dev ]] && out=debug
