@@ -414,10 +414,10 @@ impl JobHandler for OcrPartJob {
                     matches!(e, JobError::Permanent(_)) || ctx.attempt() >= ctx.max_attempts();
                 if last && !matches!(e, JobError::LeaseLost) {
                     // The parent fails at its next look; make that soon.
-                    if let Ok(mut unit) = crate::db::unit(ctx.db()).await {
-                        if wake(&mut unit, part.parent).await.is_ok() {
-                            unit.commit().await.ok();
-                        }
+                    if let Ok(mut unit) = crate::db::unit(ctx.db()).await
+                        && wake(&mut unit, part.parent).await.is_ok()
+                    {
+                        unit.commit().await.ok();
                     }
                 }
                 return Err(e);
