@@ -46,7 +46,21 @@ pub trait Transport: Send + Sync + 'static {
         cmds: &[Cmd],
         atomic: bool,
     ) -> Result<Vec<Result<Reply, KvError>>, KvError>;
+
+    /// Subscribes to `channel` (prefixed already) on a connection of its
+    /// own: the messages' payloads, until the connection drops. Transports
+    /// without pub/sub (REST) refuse.
+    async fn subscribe(&self, channel: &str) -> Result<Subscription, KvError> {
+        let _ = channel;
+        Err(KvError::Protocol(format!(
+            "the {} transport cannot subscribe",
+            self.backend()
+        )))
+    }
 }
+
+/// Messages on a subscribed channel; ends when the connection drops.
+pub type Subscription = futures::stream::BoxStream<'static, Vec<u8>>;
 
 /// The handle every function holds. Cheap to clone; clones share the
 /// transport and the in-process cache state.
@@ -201,6 +215,11 @@ impl Kv {
     }
 
     /// Publishes to `prefix + channel`; returns the number of receivers.
+    /// Listens on `channel` (the prefix is added): see `Transport::subscribe`.
+    pub async fn subscribe(&self, channel: &str) -> Result<Subscription, KvError> {
+        self.transport()?.subscribe(&self.key(channel)).await
+    }
+
     pub async fn publish(&self, channel: &str, message: &[u8]) -> Result<i64, KvError> {
         let cmd = Cmd::new("PUBLISH").arg(self.key(channel)).arg(message);
         int(self.query(cmd).await?, "PUBLISH")

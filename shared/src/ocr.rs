@@ -10,6 +10,7 @@
 pub mod cer;
 mod engine;
 mod error;
+pub mod fanout;
 pub mod job;
 mod langs;
 mod orient;
@@ -302,6 +303,22 @@ pub async fn recognise_if(
     progress: Option<ProgressFn>,
     accept: Accept,
 ) -> Result<Outcome, OcrError> {
+    recognise_pages(ocr, document, options, limits, progress, accept, None).await
+}
+
+/// `recognise_if` for the 0-based pages `range` only (all of them when
+/// `None`): a fan-out part's share of a long document. The answer holds just
+/// those pages, numbered as in the whole document; every limit is still
+/// checked against the whole document.
+pub async fn recognise_pages(
+    ocr: &'static Ocr,
+    document: &Document,
+    options: &Options,
+    limits: Limits,
+    progress: Option<ProgressFn>,
+    accept: Accept,
+    range: Option<std::ops::Range<usize>>,
+) -> Result<Outcome, OcrError> {
     // Waiting here is bounded by the request's deadline.
     let _turn = ocr
         .documents
@@ -314,7 +331,9 @@ pub async fn recognise_if(
     let flag = cancel.flag();
     let result = blocking(move || {
         let progress = progress.as_deref();
-        pipeline::recognise(ocr, &document, &options, limits, progress, &flag, accept)
+        pipeline::recognise(
+            ocr, &document, &options, limits, progress, &flag, accept, range,
+        )
     })
     .await;
     drop(cancel);

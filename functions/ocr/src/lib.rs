@@ -32,6 +32,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
             documents::get_document,
             documents::get_document_pdf,
             jobs::get_job,
+            jobs::job_events,
             webhooks::put_webhook,
             webhooks::get_webhook,
             webhooks::delete_webhook
@@ -67,5 +68,6 @@ pub fn router(state: AppState) -> Router {
                 .get(webhooks::get_webhook)
                 .delete(webhooks::delete_webhook),
         )
+        .route("/v1/ocr/jobs/{id}/events", get(jobs::job_events))
         .with_state(state)
 }

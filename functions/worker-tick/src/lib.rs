@@ -23,6 +23,7 @@ use axum::Router;
 use axum::routing::{get, post};
 use shared::AppState;
 use shared::jobs::{NoopJob, ProbeJob, Registry, Shutdown, Worker};
+use shared::ocr::fanout::OcrPartJob;
 use shared::ocr::job::OcrJob;
 use shared::ocr::service::OcrService;
 
@@ -43,6 +44,10 @@ pub fn registry(state: &AppState) -> Registry {
         .register(
             shared::webhooks::KIND,
             Arc::new(shared::webhooks::WebhookJob::new(&state.config.fetch)),
+        )
+        .register(
+            shared::ocr::fanout::PART_KIND,
+            Arc::new(OcrPartJob::new(OcrService::new(state), ocr_timeout)),
         )
 }
 

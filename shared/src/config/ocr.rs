@@ -46,6 +46,13 @@ pub struct OcrConfig {
     /// Longest Tesseract may take on one page before the page is abandoned and
     /// the document refused (`OCR_PAGE_TIMEOUT`, 60 s).
     pub page_timeout: Duration,
+    /// An async document with more pages needing OCR than this is split into
+    /// page-range jobs of this many pages, run by any number of ticks at once
+    /// (`OCR_FANOUT_PAGES`, 8; 0 = never split).
+    pub fanout_pages: u32,
+    /// Longest a `GET /v1/ocr/jobs/{id}/events` stream stays open
+    /// (`OCR_EVENTS_MAX_SECS`, 300); the client reconnects with `Last-Event-ID`.
+    pub events_max: Duration,
 }
 
 pub(super) fn ocr_config(env: &mut Env) -> OcrConfig {
@@ -76,7 +83,12 @@ pub(super) fn ocr_config(env: &mut Env) -> OcrConfig {
             .then(|| env.parse_or("OCR_PDF_WORKERS", 0)),
         pdf_timeout: env.seconds_or("OCR_PDF_TIMEOUT", 60.0),
         page_timeout: env.seconds_or("OCR_PAGE_TIMEOUT", 60.0),
+        fanout_pages: env.parse_or("OCR_FANOUT_PAGES", 8),
+        events_max: env.seconds_or("OCR_EVENTS_MAX_SECS", 300.0),
     };
+    if config.events_max.is_zero() {
+        env.invalid("OCR_EVENTS_MAX_SECS", "must be greater than 0");
+    }
     for (name, zero) in [
         ("OCR_PDF_TIMEOUT", config.pdf_timeout.is_zero()),
         ("OCR_PAGE_TIMEOUT", config.page_timeout.is_zero()),

@@ -109,6 +109,8 @@ struct Inner {
     shutdown: CancellationToken,
     /// Set once the handler has committed its own completion.
     completed: AtomicBool,
+    /// Set once the handler has put its job back in the queue itself.
+    requeued: AtomicBool,
 }
 
 impl JobContext {
@@ -127,6 +129,7 @@ impl JobContext {
                 deadline,
                 shutdown,
                 completed: AtomicBool::new(false),
+                requeued: AtomicBool::new(false),
             }),
         }
     }
@@ -243,6 +246,47 @@ impl JobContext {
         tx.commit().await?;
         self.inner.completed.store(true, Ordering::Release);
         Ok(())
+    }
+
+    /// Puts this job back in the queue, to run again at `run_at`, inside
+    /// `tx`, and commits it: for a job that waits for others (an OCR
+    /// fan-out's parent). The attempt is not counted (`attempts` goes back
+    /// down) and the runner writes nothing more for it. Fenced like
+    /// `succeed_in`: `Err(LeaseLost)` (rolled back) if the lease was lost.
+    pub async fn requeue_in(
+        &self,
+        mut tx: Transaction<'static, Postgres>,
+        run_at: chrono::DateTime<chrono::Utc>,
+        progress: Option<Value>,
+    ) -> Result<(), JobError> {
+        let job = &self.inner.job;
+        let applied = db::query(
+            "UPDATE jobs
+             SET status = 'queued', run_at = $3, attempts = GREATEST(attempts - 1, 0),
+                 progress = COALESCE($4, progress),
+                 lease_token = NULL, lease_expires_at = NULL, locked_by = NULL,
+                 updated_at = now()
+             WHERE id = $1 AND lease_token = $2",
+        )
+        .bind(job.id)
+        .bind(job.lease_token)
+        .bind(run_at)
+        .bind(progress)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if applied == 0 {
+            tx.rollback().await.ok();
+            return Err(JobError::LeaseLost);
+        }
+        tx.commit().await?;
+        self.inner.requeued.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// True once `requeue_in` committed.
+    pub(crate) fn requeued_by_handler(&self) -> bool {
+        self.inner.requeued.load(Ordering::Acquire)
     }
 
     /// True once `succeed_in` committed.

@@ -14,6 +14,9 @@ use crate::config::RedisConfig;
 
 pub struct TcpTransport {
     manager: ConnectionManager,
+    /// For subscriptions, which need a connection of their own.
+    client: redis::Client,
+    connect_timeout: std::time::Duration,
 }
 
 impl TcpTransport {
@@ -35,11 +38,15 @@ impl TcpTransport {
             .set_response_timeout(Some(config.response_timeout))
             .set_number_of_retries(1)
             .set_max_delay(std::time::Duration::from_secs(2));
-        let manager =
-            ConnectionManager::new_lazy_with_config(client, manager_config).map_err(|e| {
+        let manager = ConnectionManager::new_lazy_with_config(client.clone(), manager_config)
+            .map_err(|e| {
                 anyhow::anyhow!("cannot prepare the redis connection: {}", describe(&e))
             })?;
-        Ok(TcpTransport { manager })
+        Ok(TcpTransport {
+            manager,
+            client,
+            connect_timeout: config.connect_timeout,
+        })
     }
 
     async fn send(&self, cmds: &[Cmd], atomic: bool) -> Result<Vec<Value>, RedisError> {
@@ -64,6 +71,23 @@ impl TcpTransport {
 impl Transport for TcpTransport {
     fn backend(&self) -> &'static str {
         "tcp"
+    }
+
+    async fn subscribe(&self, channel: &str) -> Result<super::Subscription, KvError> {
+        use futures::StreamExt;
+        let connect = async {
+            let mut pubsub = self.client.get_async_pubsub().await?;
+            pubsub.subscribe(channel).await?;
+            Ok::<_, RedisError>(pubsub)
+        };
+        let pubsub = tokio::time::timeout(self.connect_timeout, connect)
+            .await
+            .map_err(|_| KvError::Unavailable("subscribing timed out".into()))?
+            .map_err(into_kv_error)?;
+        Ok(pubsub
+            .into_on_message()
+            .map(|message| message.get_payload_bytes().to_vec())
+            .boxed())
     }
 
     async fn pipeline(

@@ -3,7 +3,8 @@
 //! `worker-tick`. The upload and its job commit in one transaction; the job
 //! reports progress page by page, records the owner's document and keeps the
 //! 200 answer as its result. The upload goes when the job finishes (the
-//! queue's purge), or at its expiry.
+//! queue's purge), or at its expiry. A document with more OCR pages than
+//! `OCR_FANOUT_PAGES` is split into page-range parts instead (`fanout`).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,16 +22,71 @@ use crate::jobs::{self, JobContext, JobError, JobHandler, NewJob};
 pub const KIND: &str = "ocr";
 
 /// What the job needs besides the bytes: the options as the caller gave them.
-#[derive(Debug, Serialize, Deserialize)]
-struct Payload {
-    upload_id: Uuid,
-    lang: String,
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct Payload {
+    pub(super) upload_id: Uuid,
+    pub(super) lang: String,
     force_ocr: bool,
     dpi: u16,
     #[serde(default = "yes")]
     rotate_pages: bool,
     #[serde(default)]
     words: bool,
+}
+
+impl Payload {
+    pub(super) fn parse(ctx: &JobContext) -> Result<(Payload, String), JobError> {
+        let payload: Payload = serde_json::from_value(ctx.payload().clone())
+            .map_err(|e| JobError::Permanent(format!("the job's payload is malformed: {e}")))?;
+        let owner = ctx
+            .owner_id()
+            .ok_or_else(|| JobError::Permanent("the job has no owner".into()))?
+            .to_owned();
+        Ok((payload, owner))
+    }
+
+    pub(super) fn options(&self, service: &OcrService) -> Result<Options, JobError> {
+        let lang = service
+            .ocr
+            .lang(&self.lang)
+            .map_err(|e| JobError::Permanent(e.to_string()))?;
+        Ok(Options {
+            lang,
+            force_ocr: self.force_ocr,
+            dpi: self.dpi,
+            rotate_pages: self.rotate_pages,
+            words: self.words,
+        })
+    }
+
+    /// The uploaded document, sniffed (off the runtime).
+    pub(super) async fn document(&self, ctx: &JobContext) -> Result<Document, JobError> {
+        let mut unit = crate::db::unit(ctx.db()).await?;
+        let upload = jobs::uploads::load(&mut *unit, self.upload_id).await?;
+        unit.commit().await?;
+        let upload = upload.ok_or_else(|| {
+            JobError::Permanent("the upload has expired; send the document again".into())
+        })?;
+        tokio::task::spawn_blocking(move || Document::from_bytes(upload.content.into()))
+            .await
+            .map_err(|e| JobError::Retry(format!("the recogniser stopped: {e}")))?
+            .map_err(|e| JobError::Permanent(e.to_string()))
+    }
+}
+
+/// How a failed recognition ends the attempt: a broken document fails the
+/// job, anything else is retried.
+pub(super) fn job_error(e: Error) -> JobError {
+    match e {
+        Error::Unprocessable { detail, .. } | Error::UnsupportedMediaType(detail) => {
+            JobError::Permanent(detail)
+        }
+        Error::Unavailable { what, .. } => JobError::Retry(format!("{what} is unavailable")),
+        other => {
+            tracing::warn!(error = %other, "ocr job failed");
+            JobError::Retry("recognition failed; it will be retried".into())
+        }
+    }
 }
 
 fn yes() -> bool {
@@ -97,35 +153,43 @@ impl OcrJob {
 impl JobHandler for OcrJob {
     async fn run(&self, ctx: JobContext) -> Result<Option<Value>, JobError> {
         let started = Instant::now();
-        let payload: Payload = serde_json::from_value(ctx.payload().clone())
-            .map_err(|e| JobError::Permanent(format!("the job's payload is malformed: {e}")))?;
-        let owner = ctx
-            .owner_id()
-            .ok_or_else(|| JobError::Permanent("the job has no owner".into()))?
-            .to_owned();
-        let mut unit = crate::db::unit(ctx.db()).await?;
-        let upload = jobs::uploads::load(&mut *unit, payload.upload_id).await?;
-        unit.commit().await?;
-        let upload = upload.ok_or_else(|| {
-            JobError::Permanent("the upload has expired; send the document again".into())
-        })?;
-        let document =
-            tokio::task::spawn_blocking(move || Document::from_bytes(upload.content.into()))
+        let (payload, owner) = Payload::parse(&ctx)?;
+        // Woken again after a split: wait for the parts, or assemble.
+        if let Some(fanout) = super::fanout::find(ctx.db(), ctx.id()).await? {
+            return super::fanout::resume(&self.service, &ctx, &payload, &owner, fanout).await;
+        }
+        let document = payload.document(&ctx).await?;
+        let options = payload.options(&self.service)?;
+        let per_part = self.service.config.fanout_pages;
+        if per_part > 0 {
+            let key = super::service::result_key(&document, &options);
+            if self
+                .service
+                .cached(&key)
                 .await
-                .map_err(|e| JobError::Retry(format!("the recogniser stopped: {e}")))?
-                .map_err(|e| JobError::Permanent(e.to_string()))?;
-        let lang = self
-            .service
-            .ocr
-            .lang(&payload.lang)
-            .map_err(|e| JobError::Permanent(e.to_string()))?;
-        let options = Options {
-            lang,
-            force_ocr: payload.force_ocr,
-            dpi: payload.dpi,
-            rotate_pages: payload.rotate_pages,
-            words: payload.words,
-        };
+                .map_err(job_error)?
+                .is_none()
+            {
+                let inspection = self
+                    .service
+                    .inspect(&document, &options)
+                    .await
+                    .map_err(|e| job_error(e.into()))?;
+                if inspection.ocr_pages > per_part {
+                    super::fanout::split(
+                        &ctx,
+                        &payload,
+                        &owner,
+                        &document,
+                        &key,
+                        inspection.page_count,
+                        per_part,
+                    )
+                    .await?;
+                    return Ok(None);
+                }
+            }
+        }
 
         // Pages finish on blocking threads; their progress reaches the job
         // row (fenced by the lease) through a channel.
@@ -148,16 +212,7 @@ impl JobHandler for OcrJob {
             () = ctx.cancelled() => return Err(JobError::Retry("the attempt ran out of time".into())),
         };
         reporter.abort();
-        let answer = outcome.map_err(|e| match e {
-            Error::Unprocessable { detail, .. } | Error::UnsupportedMediaType(detail) => {
-                JobError::Permanent(detail)
-            }
-            Error::Unavailable { what, .. } => JobError::Retry(format!("{what} is unavailable")),
-            other => {
-                tracing::warn!(error = %other, "ocr job failed");
-                JobError::Retry("recognition failed; it will be retried".into())
-            }
-        })?;
+        let answer = outcome.map_err(job_error)?;
         Ok(Some(
             serde_json::to_value(answer).map_err(anyhow::Error::from)?,
         ))

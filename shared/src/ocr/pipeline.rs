@@ -38,6 +38,7 @@ pub(crate) fn inspect(
 
 /// Plans the document (every limit checked), asks `accept` whether to go on,
 /// and recognises it: one pass, so a PDF is opened and its text layers read once.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn recognise(
     ocr: &'static Ocr,
     document: &Document,
@@ -46,6 +47,7 @@ pub(crate) fn recognise(
     progress: ProgressRef<'_>,
     cancel: &Arc<AtomicBool>,
     accept: Accept,
+    range: Option<std::ops::Range<usize>>,
 ) -> Result<Outcome, OcrError> {
     let stop = |cancel: &AtomicBool| {
         if cancel.load(Ordering::Relaxed) {
@@ -62,18 +64,25 @@ pub(crate) fn recognise(
         if !accept(&inspection) {
             return Ok(Outcome::Declined(inspection));
         }
-        // Planning read every text layer: share its time among those pages.
-        let text_pages = inspection.page_count - inspection.ocr_pages;
+        let range = page_range(range, plans.len())?;
+        // Planning read every text layer: share its time among this range's.
+        let text_pages = plans[range.clone()]
+            .iter()
+            .filter(|p| matches!(p, PagePlan::Text(_)))
+            .count();
         if text_pages > 0 {
-            let each = planning.elapsed().as_secs_f64() / f64::from(text_pages);
+            let each = planning.elapsed().as_secs_f64() / text_pages as f64;
             for _ in 0..text_pages {
                 crate::metrics::ocr_page("text_layer", each);
             }
         }
-        let mut collector = Collector::new(ocr, &options.lang, plans.len(), progress, cancel);
+        let mut collector = Collector::new(ocr, &options.lang, range.clone(), progress, cancel);
         collector.rotate = options.rotate_pages;
         collector.words = options.words;
         for (index, plan) in plans.into_iter().enumerate() {
+            if !range.contains(&index) {
+                continue;
+            }
             stop(cancel)?;
             match plan {
                 PagePlan::Text(text) => collector.text_layer(index, text),
@@ -93,10 +102,11 @@ pub(crate) fn recognise(
         if !accept(&inspection) {
             return Ok(Outcome::Declined(inspection));
         }
-        let mut collector = Collector::new(ocr, &options.lang, count as usize, progress, cancel);
+        let range = page_range(range, count as usize)?;
+        let mut collector = Collector::new(ocr, &options.lang, range.clone(), progress, cancel);
         collector.rotate = options.rotate_pages;
         collector.words = options.words;
-        for index in 0..count as usize {
+        for index in range {
             stop(cancel)?;
             let image = raster::decode(document.kind, &document.bytes, index, limits)?;
             collector.submit(index, image, None)?;
@@ -108,6 +118,24 @@ pub(crate) fn recognise(
         lang: options.lang.to_string(),
         pages,
     }))
+}
+
+/// The 0-based pages to recognise: all of them, or `range` if it lies
+/// within the document (a fan-out part's pages).
+fn page_range(
+    range: Option<std::ops::Range<usize>>,
+    count: usize,
+) -> Result<std::ops::Range<usize>, OcrError> {
+    match range {
+        None => Ok(0..count),
+        Some(r) if r.start < r.end && r.end <= count => Ok(r),
+        Some(r) => Err(anyhow::anyhow!(
+            "pages {}-{} are not within the document's {count}",
+            r.start + 1,
+            r.end
+        )
+        .into()),
+    }
 }
 
 fn inspection_of(plans: &[PagePlan]) -> Inspection {
@@ -125,6 +153,8 @@ fn inspection_of(plans: &[PagePlan]) -> Inspection {
 struct Collector<'a> {
     ocr: &'static Ocr,
     lang: Lang,
+    /// The 0-based index of `pages[0]` (a fan-out part starts past 0).
+    first: usize,
     pages: Vec<Option<Page>>,
     rotate: bool,
     words: bool,
@@ -141,7 +171,7 @@ impl<'a> Collector<'a> {
     fn new(
         ocr: &'static Ocr,
         lang: &Lang,
-        count: usize,
+        range: std::ops::Range<usize>,
         progress: ProgressRef<'a>,
         cancel: &Arc<AtomicBool>,
     ) -> Self {
@@ -149,7 +179,8 @@ impl<'a> Collector<'a> {
         Collector {
             ocr,
             lang: lang.clone(),
-            pages: vec![None; count],
+            first: range.start,
+            pages: vec![None; range.len()],
             rotate: true,
             words: false,
             in_flight: 0,
@@ -229,7 +260,7 @@ impl<'a> Collector<'a> {
     }
 
     fn finished(&mut self, index: usize, page: Page) {
-        self.pages[index] = Some(page);
+        self.pages[index - self.first] = Some(page);
         self.done += 1;
         if let Some(progress) = self.progress {
             progress(Progress {
@@ -243,11 +274,14 @@ impl<'a> Collector<'a> {
         while self.in_flight > 0 {
             self.wait_one()?;
         }
+        let first = self.first;
         std::mem::take(&mut self.pages)
             .into_iter()
             .enumerate()
             .map(|(i, page)| {
-                page.ok_or_else(|| anyhow::anyhow!("page {} was never recognised", i + 1).into())
+                page.ok_or_else(|| {
+                    anyhow::anyhow!("page {} was never recognised", first + i + 1).into()
+                })
             })
             .collect()
     }

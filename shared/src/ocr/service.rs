@@ -274,7 +274,7 @@ fn key_includes_words(key: &str) -> bool {
     key.split(';').any(|part| part.ends_with("words=1"))
 }
 
-fn answer_of(row: &DocumentRow, mut result: Recognised) -> OcrAnswer {
+pub(crate) fn answer_of(row: &DocumentRow, mut result: Recognised) -> OcrAnswer {
     if !key_includes_words(&row.result_key) {
         for page in &mut result.pages {
             page.words = None;

@@ -76,6 +76,17 @@ pub struct DocumentRow {
 
 pub async fn insert_document(pool: &PgPool, row: &DocumentRow) -> Result<(), Error> {
     let mut db = crate::db::unit(pool).await?;
+    insert_document_in(&mut db, row).await?;
+    db.commit().await?;
+    Ok(())
+}
+
+/// `insert_document` inside the caller's transaction (a fan-out's assembly
+/// commits it with the job's success).
+pub async fn insert_document_in(
+    conn: &mut sqlx::PgConnection,
+    row: &DocumentRow,
+) -> Result<(), sqlx::Error> {
     crate::db::query(
         "INSERT INTO documents
              (id, owner_id, result_key, sha256, kind, lang, page_count, cached, elapsed_ms, created_at)
@@ -91,9 +102,8 @@ pub async fn insert_document(pool: &PgPool, row: &DocumentRow) -> Result<(), Err
     .bind(row.cached)
     .bind(i32::try_from(row.elapsed_ms).unwrap_or(i32::MAX))
     .bind(row.created_at)
-    .execute(&mut *db)
+    .execute(&mut *conn)
     .await?;
-    db.commit().await?;
     Ok(())
 }
 

@@ -8,6 +8,7 @@ mod by_url;
 mod cache;
 mod captures;
 mod documents;
+mod fanout;
 mod hostile;
 mod jobs;
 mod peer;

@@ -128,7 +128,7 @@ async fn the_caller_deadline_header_shortens_the_tick() {
     );
     assert_eq!(
         r.json["unfit_kinds"],
-        json!(["noop", "ocr", "probe", "webhook"]),
+        json!(["noop", "ocr", "ocr-part", "probe", "webhook"]),
         "{}",
         r.json
     );

@@ -3,6 +3,7 @@
 
 mod budget;
 mod crash;
+mod fanout_crash;
 mod helpers;
 mod housekeeping;
 mod http;

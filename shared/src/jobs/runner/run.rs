@@ -272,6 +272,12 @@ impl<'a> Run<'a> {
         let Some(Running { ctx, cut }) = self.running.remove(&task) else {
             return;
         };
+        // A handler that put its job back (a fanned-out document waiting for its
+        // parts) has written everything already: the attempt did not count.
+        if ctx.requeued_by_handler() {
+            crate::metrics::job_attempt(ctx.kind(), "requeued");
+            return;
+        }
         let label = match &outcome {
             _ if ctx.completed_by_handler() => "succeeded",
             Ok(Outcome::Done(_)) => "succeeded",
