@@ -18,6 +18,7 @@ mod pipeline;
 pub mod quality;
 mod raster;
 mod readiness;
+mod scale;
 pub mod samples;
 pub mod service;
 mod sniff;
@@ -40,6 +41,7 @@ pub use engine::{Ocr, ensure_single_threaded_omp};
 pub use error::OcrError;
 pub use langs::Lang;
 pub use quality::Quality;
+pub use scale::Scale;
 pub use readiness::{OcrCheck, readiness};
 pub use sniff::Kind;
 
@@ -229,6 +231,20 @@ pub fn preparation_ms(page: &image::GrayImage, rotate: bool) -> (f64, f64) {
     let started = std::time::Instant::now();
     let _ = orient::prepare(&image, rotate);
     (analysed, started.elapsed().as_secs_f64() * 1000.0)
+}
+
+/// How folio would size `page` for Tesseract (its measured x-height and the
+/// reduction applied), and how many specks it would paint over: for the tests
+/// and the benchmark.
+pub fn recognition_scale(page: &image::GrayImage) -> (Scale, usize) {
+    let image = engine::GrayImage {
+        width: page.width(),
+        height: page.height(),
+        stride: page.width() as usize,
+        pixels: page.as_raw().clone(),
+    };
+    let (_, scale, specks) = scale::prepare(&image, true);
+    (scale, specks)
 }
 
 /// Opens the document and checks every limit (page count, pixels per page)
