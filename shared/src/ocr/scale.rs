@@ -14,12 +14,13 @@
 
 use super::engine::GrayImage;
 
-/// The x-height, in pixels, a page is reduced to (never enlarged). Measured
-/// with `scripts/bench-ocr-speed.sh`: clean and noisy scans of 7.5-12 pt text
-/// read as well at this size as at 300 dpi, at a fraction of the time.
-pub(crate) const TARGET_X_HEIGHT: f32 = 15.0;
-/// Reductions smaller than this are not worth the resampling.
-const MIN_REDUCTION: f32 = 0.9;
+/// The x-height, in pixels, a page of large text is reduced to (never
+/// enlarged). Measured with `scripts/bench-ocr-speed.sh`: scans of 10-12 pt
+/// text read as well with a 12 px x-height as at 300 dpi (20-22 px), for less.
+pub(crate) const TARGET_X_HEIGHT: f32 = 12.0;
+/// Text with a smaller x-height than this is small print for its resolution
+/// (7-8 pt at 300 dpi is 13-15 px): read as it is.
+pub(crate) const SMALL_PRINT_X_HEIGHT: f32 = 18.0;
 /// Never reduce below this share of the original size (a mis-measured page
 /// stays readable).
 const MAX_REDUCTION: f32 = 0.4;
@@ -267,15 +268,13 @@ pub struct Scale {
     pub factor: f32,
 }
 
-/// The factor that brings `x_height` to `TARGET_X_HEIGHT` (never above 1).
+/// The factor that brings `x_height` to `TARGET_X_HEIGHT`: 1 (as it is) for
+/// small print or when the text size is unknown.
 pub(crate) fn factor_for(x_height: Option<f32>) -> f32 {
-    let Some(x) = x_height else { return 1.0 };
-    let target = std::env::var("FOLIO_EXPERIMENT_X_HEIGHT")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(TARGET_X_HEIGHT);
-    let f = (target / x).clamp(MAX_REDUCTION, 1.0);
-    if f > MIN_REDUCTION { 1.0 } else { f }
+    match x_height {
+        Some(x) if x >= SMALL_PRINT_X_HEIGHT => (TARGET_X_HEIGHT / x).clamp(MAX_REDUCTION, 1.0),
+        _ => 1.0,
+    }
 }
 
 /// Reduces `image` by `factor` (0 < factor < 1) by area averaging.

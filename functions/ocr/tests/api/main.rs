@@ -9,6 +9,7 @@ mod captures;
 mod documents;
 mod hostile;
 mod jobs;
+mod sizing;
 
 use axum::body::Body;
 use shared::config::Function;
