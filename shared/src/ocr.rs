@@ -18,8 +18,8 @@ mod pipeline;
 pub mod quality;
 mod raster;
 mod readiness;
-mod scale;
 pub mod samples;
+mod scale;
 pub mod service;
 mod sniff;
 pub mod store;
@@ -41,8 +41,8 @@ pub use engine::{Ocr, ensure_single_threaded_omp};
 pub use error::OcrError;
 pub use langs::Lang;
 pub use quality::Quality;
-pub use scale::Scale;
 pub use readiness::{OcrCheck, readiness};
+pub use scale::Scale;
 pub use sniff::Kind;
 
 /// A document whose type was sniffed from its bytes.

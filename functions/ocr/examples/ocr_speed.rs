@@ -60,7 +60,10 @@ fn make(dir: &Path, pages: usize) -> anyhow::Result<()> {
         }
         let pdf = print::scanned_pdf(&scans)?;
         std::fs::write(dir.join(format!("{name}.pdf")), &pdf)?;
-        std::fs::write(dir.join(format!("{name}.json")), serde_json::to_vec(&texts)?)?;
+        std::fs::write(
+            dir.join(format!("{name}.json")),
+            serde_json::to_vec(&texts)?,
+        )?;
         eprintln!(
             "ocr_speed: {name}.pdf, {count} pages, {} KiB",
             pdf.len() / 1024

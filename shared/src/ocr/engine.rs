@@ -247,7 +247,8 @@ impl Engines {
                 .get_tsv_text(0)
                 .map_err(|_| anyhow::anyhow!("Tesseract returned no words"))?;
             let tsv: &std::ffi::CStr = tsv.as_ref();
-            let mut words = super::words::from_tsv(&tsv.to_string_lossy(), image.width, image.height);
+            let mut words =
+                super::words::from_tsv(&tsv.to_string_lossy(), image.width, image.height);
             if scale.factor < 1.0 {
                 // Boxes in the pixels of the page as prepared, not as reduced.
                 let back = |v: u32| (v as f32 / scale.factor).round() as u32;

@@ -101,7 +101,10 @@ impl Ink {
         // Union runs that touch a run of the row above (8-connected).
         let mut parent: Vec<u32> = (0..runs.len() as u32).collect();
         for y in 1..image.height as usize {
-            let (above, here) = (row_start[y - 1]..row_start[y], row_start[y]..row_start[y + 1]);
+            let (above, here) = (
+                row_start[y - 1]..row_start[y],
+                row_start[y]..row_start[y + 1],
+            );
             let mut j = above.start;
             for i in here {
                 let r = runs[i];
@@ -208,7 +211,11 @@ impl Ink {
                 for gx in l / cell..=(r / cell).min(cols - 1) {
                     for &j in &grid[(gy * cols + gx) as usize] {
                         let o = &self.components[j as usize];
-                        if j as usize != i && o.right >= l && o.left <= r && o.bottom >= t && o.top <= b
+                        if j as usize != i
+                            && o.right >= l
+                            && o.left <= r
+                            && o.bottom >= t
+                            && o.top <= b
                         {
                             alone = false;
                             break 'cells;

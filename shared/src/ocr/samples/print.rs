@@ -70,7 +70,8 @@ pub fn render(lines: &[String], kind: Type, dpi: u16) -> anyhow::Result<image::G
     let pdfium = pdfium()?;
     let mut document = pdfium.create_new_pdf().context("new pdf")?;
     let font = document.fonts_mut().times_roman();
-    let size = PdfPagePaperSize::new_custom(PdfPoints::new(PAGE_WIDTH), PdfPoints::new(PAGE_HEIGHT));
+    let size =
+        PdfPagePaperSize::new_custom(PdfPoints::new(PAGE_WIDTH), PdfPoints::new(PAGE_HEIGHT));
     let mut page = document
         .pages_mut()
         .create_page_at_end(size)
