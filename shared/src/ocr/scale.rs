@@ -124,11 +124,10 @@ impl Ink {
         let mut index = vec![u32::MAX; runs.len()];
         let mut components: Vec<Component> = Vec::new();
         let mut owner = Vec::with_capacity(runs.len());
-        for i in 0..runs.len() {
+        for (i, &r) in runs.iter().enumerate() {
             let root = find(&mut parent, i as u32) as usize;
             if index[root] == u32::MAX {
                 index[root] = components.len() as u32;
-                let r = runs[i];
                 components.push(Component {
                     left: r.x0,
                     top: r.y,
@@ -138,7 +137,6 @@ impl Ink {
                 });
             }
             let c = &mut components[index[root] as usize];
-            let r = runs[i];
             c.left = c.left.min(r.x0);
             c.right = c.right.max(r.x1);
             c.top = c.top.min(r.y);
