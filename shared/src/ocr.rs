@@ -20,6 +20,7 @@ mod pipeline;
 pub mod quality;
 mod raster;
 mod readiness;
+mod scale;
 pub mod searchable;
 pub mod service;
 mod sniff;
@@ -59,6 +60,7 @@ pub use langs::Lang;
 pub use pdfworker::serve_pdf_worker_if_asked;
 pub use quality::Quality;
 pub use readiness::{OcrCheck, readiness};
+pub use scale::Scale;
 pub use sniff::Kind;
 
 /// A document whose type was sniffed from its bytes.
@@ -247,6 +249,20 @@ pub fn preparation_ms(page: &image::GrayImage, rotate: bool) -> (f64, f64) {
     let started = std::time::Instant::now();
     let _ = orient::prepare(&image, rotate);
     (analysed, started.elapsed().as_secs_f64() * 1000.0)
+}
+
+/// How folio would size `page` for Tesseract (its measured x-height and the
+/// reduction applied), and how many specks it would paint over: for the tests
+/// and the benchmark.
+pub fn recognition_scale(page: &image::GrayImage) -> (Scale, usize) {
+    let image = engine::GrayImage {
+        width: page.width(),
+        height: page.height(),
+        stride: page.width() as usize,
+        pixels: page.as_raw().clone(),
+    };
+    let (_, scale, specks) = scale::prepare(&image, true);
+    (scale, specks)
 }
 
 /// Opens the document and checks every limit (page count, pixels per page)

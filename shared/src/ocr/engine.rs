@@ -318,7 +318,16 @@ impl Engines {
     }
 
     fn read(&mut self, task: &Task, prepared: orient::Prepared) -> Result<Recognition, OcrError> {
-        let image = prepared.image.as_ref().unwrap_or(&task.image);
+        let upright = prepared.image.as_ref().unwrap_or(&task.image);
+        // Specks painted over, large text reduced to the size Tesseract needs.
+        let (sized, scale, specks) = super::scale::prepare(upright, true);
+        tracing::debug!(
+            x_height = scale.x_height,
+            factor = scale.factor,
+            specks,
+            "page sized"
+        );
+        let image = sized.as_ref().unwrap_or(upright);
         let dimension = |v: u32| c_int::try_from(v).map_err(|_| anyhow::anyhow!("page too wide"));
         let stride = c_int::try_from(image.stride).map_err(|_| anyhow::anyhow!("stride"))?;
         let (width, height) = (dimension(image.width)?, dimension(image.height)?);
@@ -328,7 +337,8 @@ impl Engines {
             .set_image(&image.pixels, width, height, 1, stride)
             .map_err(|e| anyhow::anyhow!("Tesseract refused the page's pixels: {e:?}"))?;
         if let Some(dpi) = task.dpi {
-            api.raw.set_source_resolution(c_int::from(dpi));
+            let dpi = (f32::from(dpi) * scale.factor).round() as c_int;
+            api.raw.set_source_resolution(dpi.max(1));
         }
         api.raw
             .recognize()
@@ -345,19 +355,26 @@ impl Engines {
                 .get_tsv_text(0)
                 .map_err(|_| anyhow::anyhow!("Tesseract returned no words"))?;
             let tsv: &std::ffi::CStr = tsv.as_ref();
-            Some(super::words::from_tsv(
-                &tsv.to_string_lossy(),
-                image.width,
-                image.height,
-            ))
+            let mut words =
+                super::words::from_tsv(&tsv.to_string_lossy(), image.width, image.height);
+            if scale.factor < 1.0 {
+                // Boxes in the pixels of the page as prepared, not as reduced.
+                let back = |v: u32| (v as f32 / scale.factor).round() as u32;
+                for word in &mut words {
+                    let b = &mut word.bbox_px;
+                    (b.left, b.top, b.width, b.height) =
+                        (back(b.left), back(b.top), back(b.width), back(b.height));
+                }
+            }
+            Some(words)
         } else {
             None
         };
         Ok(Recognition {
             text: text.to_string_lossy().into_owned(),
             confidence,
-            width: image.width,
-            height: image.height,
+            width: upright.width,
+            height: upright.height,
             rotation: prepared.rotation,
             skew_degrees: prepared.skew_degrees,
             words,

@@ -13,6 +13,7 @@ mod hostile;
 mod jobs;
 mod peer;
 mod searchable;
+mod sizing;
 mod webhooks;
 
 use axum::body::Body;

@@ -7,6 +7,7 @@
 
 pub mod captures;
 mod hostile;
+pub mod print;
 mod prose;
 mod scanner;
 
