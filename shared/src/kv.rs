@@ -13,7 +13,7 @@ pub mod cache;
 pub mod counters;
 pub(crate) mod degraded;
 pub mod notify;
-mod rest;
+pub(crate) mod rest;
 pub mod script;
 mod tcp;
 mod tls;

@@ -13,6 +13,8 @@ pub mod ocr;
 pub mod quiz;
 pub mod serve;
 pub mod state;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod telemetry;
 pub mod testing;
 

@@ -13,14 +13,14 @@ mod error;
 pub mod job;
 mod langs;
 mod orient;
-mod pdf;
+pub(crate) mod pdf;
 mod pipeline;
 pub mod quality;
-mod raster;
+pub(crate) mod raster;
 mod readiness;
 pub mod samples;
 pub mod service;
-mod sniff;
+pub(crate) mod sniff;
 pub mod store;
 pub mod words;
 

@@ -7,7 +7,8 @@ mod documents;
 mod jobs;
 mod params;
 mod recognise;
-mod upload;
+#[doc(hidden)]
+pub mod upload;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
