@@ -100,9 +100,9 @@ as_pg "$pg_bin/initdb" -D "$work/pg" -U postgres --auth=trust --encoding=UTF8 --
 printf '%s\n' "port = $pg_port" "listen_addresses = '127.0.0.1'" "unix_socket_directories = '$work/pgsock'" \
   'fsync = off' 'synchronous_commit = off' 'full_page_writes = off' 'max_connections = 200' |
   as_pg tee -a "$work/pg/postgresql.conf" >/dev/null
-pg_start() { as_pg "$pg_bin/pg_ctl" -D "$work/pg" -l "$work/pg.log" -w -t 60 start >/dev/null; }
+pg_start() { as_pg "$pg_bin/pg_ctl" -D "$work/pg" -l "$work/pgsock/pg.log" -w -t 60 start >/dev/null; }
 pg_stop() { as_pg "$pg_bin/pg_ctl" -D "$work/pg" -m fast -w -t 60 stop >/dev/null; }
-pg_start || die "postgres did not start: $(tail -5 "$work/pg.log")"
+pg_start || die "postgres did not start: $(tail -5 "$work/pgsock/pg.log")"
 database_url=postgres://postgres@127.0.0.1:$pg_port/postgres
 
 # --- folio ------------------------------------------------------------------
@@ -113,6 +113,7 @@ start_server() { # NAME [VAR=VALUE…]
   env -i PATH="$PATH" HOME="$HOME" DATABASE_URL="$database_url" \
     REDIS_URL="redis://127.0.0.1:$redis_port" JWT_SECRET_KEY="$secret" AUTO_MIGRATE=true \
     PORT="$port" RUST_LOG=warn LOG_FORMAT=json OMP_THREAD_LIMIT=1 FOLIO_LOCAL_TICK_EVERY=0.5s \
+    WORKER_TICK_TOKEN=chaos-worker-token-chaos-worker-token \
     ${PDFIUM_LIB_PATH:+PDFIUM_LIB_PATH="$PDFIUM_LIB_PATH"} "$@" \
     "$bin/$name" >>"$work/server.log" 2>&1 &
   server_pid=$!

@@ -53,6 +53,10 @@ async fn postgres_down_is_503_down_and_redis_down_is_200_degraded_within_two_sec
         started.elapsed()
     );
     assert_eq!(r.status, 503);
+    assert_eq!(
+        r.headers.get("retry-after").and_then(|v| v.to_str().ok()),
+        Some("1")
+    );
     assert_eq!(r.json["status"], "down");
     assert_eq!(r.json["checks"]["postgres"]["ok"], false);
     assert_no_secrets(&r.bytes);
