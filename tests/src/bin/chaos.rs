@@ -12,6 +12,10 @@
 //!     posts one small PNG (cached by the first request), stops Redis with
 //!     SIGSTOP, posts the same PNG COUNT times one after another, resumes
 //!     Redis; prints every latency and the median.
+//! `folio-chaos fuzz-seeds DIR`
+//!     writes seed inputs for every fuzz target in `fuzz/` to DIR/<target>/:
+//!     the sample documents of every accepted type, multipart bodies, REST
+//!     answers and tokens.
 //!
 //! Loopback only: it refuses a URL whose host is not 127.0.0.1 or localhost.
 
@@ -44,8 +48,12 @@ const CLIENT_TIMEOUT: Duration = Duration::from_secs(30);
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(command) = args.first() else {
-        bail!("usage: folio-chaos load|hang --url URL --secret S …");
+        bail!("usage: folio-chaos load|hang --url URL --secret S … | fuzz-seeds DIR");
     };
+    if command == "fuzz-seeds" {
+        let dir = args.get(1).context("usage: folio-chaos fuzz-seeds DIR")?;
+        return fuzz_seeds(std::path::Path::new(dir));
+    }
     let opts = Opts::parse(&args[1..])?;
     match command.as_str() {
         "load" => load(opts).await,
@@ -576,5 +584,99 @@ async fn hang(opts: Opts) -> anyhow::Result<()> {
             "latencies_ms": latencies.iter().map(|l| l.round()).collect::<Vec<_>>(),
         }))?
     );
+    Ok(())
+}
+
+/// Seeds for the fuzz targets, made from the sample generators.
+fn fuzz_seeds(dir: &std::path::Path) -> anyhow::Result<()> {
+    use shared::ocr::samples::{self, PageKind};
+    let write = |target: &str, name: &str, bytes: &[u8]| -> anyhow::Result<()> {
+        let folder = dir.join(target);
+        std::fs::create_dir_all(&folder)?;
+        std::fs::write(folder.join(name), bytes)?;
+        Ok(())
+    };
+    let text = "Seeds for the fuzzer";
+    let page = samples::render_text(text, 100, samples::fitted_height(text))?;
+    let mut images: Vec<(&str, Vec<u8>)> = vec![
+        ("page.png", samples::png(&page)?),
+        ("page.jpg", samples::jpeg(&page, 60)?),
+        ("page.webp", samples::webp(&page)?),
+        ("pages.tiff", samples::tiff(&[page.clone(), page.clone()])?),
+        ("huge.png", samples::huge_png(20_000, 20_000)?),
+        ("lying.png", samples::lying_png(50_000, 50_000)?),
+    ];
+    images.retain(|(_, bytes)| !bytes.is_empty());
+    for (name, bytes) in &images {
+        write("sniff", name, bytes)?;
+        write("image_header", name, bytes)?;
+    }
+    // PDFs: a text layer, a scan, blank and empty pages, an encrypted one.
+    let mut pdfs: Vec<(&str, Vec<u8>)> = Vec::new();
+    if let Ok(pdf) = samples::pdf(&[
+        (samples::paragraph(1), PageKind::Text),
+        (samples::paragraph(2), PageKind::Scanned { dpi: 100 }),
+    ]) {
+        if let Ok(locked) = samples::encrypt_pdf(&pdf, "secret") {
+            pdfs.push(("encrypted.pdf", locked));
+        }
+        pdfs.push(("mixed.pdf", pdf));
+    }
+    if let Ok(pdf) = samples::blank_pdf(2, 612.0, 792.0) {
+        pdfs.push(("blank.pdf", pdf));
+    }
+    if let Ok(pdf) = samples::empty_pdf(1, 14_400.0, 14_400.0) {
+        pdfs.push(("huge-page.pdf", pdf));
+    }
+    for (name, pdf) in &pdfs {
+        write("sniff", name, pdf)?;
+        // The first byte picks the planning mode.
+        write("pdf_plan", name, &[[0u8].as_slice(), pdf].concat())?;
+        write("pdf_plan", &format!("ocr-{name}"), &[[1u8].as_slice(), pdf].concat())?;
+    }
+    // Multipart: the boundary on the first line, then the body.
+    let png = &images[0].1;
+    let mut body = b"XyZ\n--XyZ\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhello\r\n--XyZ\r\n\
+        Content-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n"
+        .to_vec();
+    body.extend_from_slice(&png[..png.len().min(512)]);
+    body.extend_from_slice(b"\r\n--XyZ--\r\n");
+    write("multipart", "file-part", &body)?;
+    write(
+        "multipart",
+        "no-file",
+        b"b\n--b\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n1\r\n--b--\r\n",
+    )?;
+    // REST answers (mode byte 0: base64, 2: plain) and commands (mode 1).
+    for (i, answer) in [
+        r#"{"result":"T0s="}"#,
+        r#"{"result":"OK"}"#,
+        r#"[{"result":1},{"result":null},{"error":"WRONGTYPE x"},{"result":["YQ==",["Yg==",2]]}]"#,
+        r#"{"error":"NOSCRIPT No matching script"}"#,
+        r#"{"result":1.5}"#,
+    ]
+    .iter()
+    .enumerate()
+    {
+        write("upstash_wire", &format!("answer-{i}"), &[b"\0".as_slice(), answer.as_bytes()].concat())?;
+        write("upstash_wire", &format!("plain-{i}"), &[b"\x02".as_slice(), answer.as_bytes()].concat())?;
+    }
+    write("upstash_wire", "set-binary", b"\x01SET\0key\0\xff\xfe\0PX\0100")?;
+    write("upstash_wire", "hset", b"\x01HSET\0h\0f\0\x80")?;
+    // Tokens: a valid one (mode 0) and claims to sign (mode 1).
+    let secret = "fuzz-secret-fuzz-secret-fuzz-secret-0123";
+    let good = shared::auth::mint_hs256(secret, "user-1", Duration::from_secs(3600))?;
+    write("jwt", "valid", &[b"\0".as_slice(), good.as_bytes()].concat())?;
+    write("jwt", "garbage", b"\0eyJhbGciOiJub25lIn0.e30.")?;
+    write(
+        "jwt",
+        "claims",
+        &[b"\x01".as_slice(), br#"{"sub":"u","exp":99999999999,"nbf":0,"sid":"s-1"}"#].concat(),
+    )?;
+    write(
+        "jwt",
+        "claims-odd",
+        &[b"\x01".as_slice(), br#"{"sub":7,"exp":-1,"aud":["a"],"roles":{"x":1}}"#].concat(),
+    )?;
     Ok(())
 }
