@@ -18,7 +18,8 @@
 # After every phase each accepted OCR job must end `succeeded`. Reports are JSON
 # files in $CHAOS_OUT (default: a temporary folder, printed); exit status 1 on any
 # violation. Knobs: CHAOS_CLIENTS, CHAOS_SECONDS, CHAOS_PROFILE (debug|release),
-# CHAOS_MAX_RSS_MB (default 1024), CHAOS_OUT.
+# CHAOS_MAX_RSS_MB (default 1024), CHAOS_DB_POOL (DATABASE_MAX_CONNECTIONS, default 40),
+# CHAOS_OUT.
 # Needs: cargo, redis-server, redis-cli, initdb/pg_ctl (postgres), python3.
 set -euo pipefail
 
@@ -32,6 +33,9 @@ case $mode in
 esac
 profile=${CHAOS_PROFILE:-debug}
 max_rss_mb=${CHAOS_MAX_RSS_MB:-1024}
+# One process serves every client here, not one small instance per few requests as on
+# Lambda or Cloud Run: give it the pool such a process would have (the default is 5).
+db_pool=${CHAOS_DB_POOL:-40}
 
 die() { printf 'chaos: error: %s\n' "$*" >&2; exit 1; }
 log() { printf 'chaos: %s\n' "$*" >&2; }
@@ -113,7 +117,7 @@ start_server() { # NAME [VAR=VALUE…]
   env -i PATH="$PATH" HOME="$HOME" DATABASE_URL="$database_url" \
     REDIS_URL="redis://127.0.0.1:$redis_port" JWT_SECRET_KEY="$secret" AUTO_MIGRATE=true \
     PORT="$port" RUST_LOG=warn LOG_FORMAT=json OMP_THREAD_LIMIT=1 FOLIO_LOCAL_TICK_EVERY=0.5s \
-    WORKER_TICK_TOKEN=chaos-worker-token-chaos-worker-token \
+    WORKER_TICK_TOKEN=chaos-worker-token-chaos-worker-token DATABASE_MAX_CONNECTIONS="$db_pool" \
     ${PDFIUM_LIB_PATH:+PDFIUM_LIB_PATH="$PDFIUM_LIB_PATH"} "$@" \
     "$bin/$name" >>"$work/server.log" 2>&1 &
   server_pid=$!
