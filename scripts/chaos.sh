@@ -173,6 +173,7 @@ log "phase baseline: $clients clients for $seconds s"
 phase_start=$(now_ms); run_load baseline; wait "$load_pid" || die "load failed: $(tail -5 "$out/baseline.log")"
 
 log "phase redis: FLUSHALL, kill + restart, SIGSTOP 1.5 s"
+: >"$out/redis.events"
 phase_start=$(now_ms); run_load redis
 at 0.2; redis-cli -p "$redis_port" flushall >/dev/null; echo "flushall $(now_ms)" >>"$out/redis.events"
 at 0.35; kill -9 "$redis_pid"; wait "$redis_pid" 2>/dev/null || true; echo "killed $(now_ms)" >>"$out/redis.events"
@@ -182,6 +183,7 @@ sleep 1.5; kill -CONT "$redis_pid"; echo "back $(now_ms)" >>"$out/redis.events"
 wait "$load_pid" || die "load failed: $(tail -5 "$out/redis.log")"
 
 log "phase postgres: stop, down a while, start"
+: >"$out/postgres.events"
 phase_start=$(now_ms); run_load postgres
 at 0.25; pg_stop; echo "stopped $(now_ms)" >>"$out/postgres.events"
 at 0.55; pg_start; echo "back $(now_ms)" >>"$out/postgres.events"

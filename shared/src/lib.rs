@@ -5,6 +5,8 @@ pub mod auth;
 pub mod config;
 pub mod db;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod health;
 pub mod jobs;
 pub mod kv;
@@ -13,8 +15,6 @@ pub mod ocr;
 pub mod quiz;
 pub mod serve;
 pub mod state;
-#[doc(hidden)]
-pub mod fuzzing;
 pub mod telemetry;
 pub mod testing;
 

@@ -242,7 +242,11 @@ mod tests {
         b.record(&Err::<(), _>(KvError::Server("WRONGTYPE".into())));
         b.record(&unavailable());
         b.record(&unavailable());
-        assert_eq!(b.state(), BreakerState::Closed, "an answer resets the count");
+        assert_eq!(
+            b.state(),
+            BreakerState::Closed,
+            "an answer resets the count"
+        );
         assert_eq!(b.admit(), Admit::Go);
         b.record(&unavailable());
         assert_eq!(b.state(), BreakerState::Open);
@@ -261,7 +265,11 @@ mod tests {
         std::thread::sleep(Duration::from_millis(30));
         assert_eq!(b.admit(), Admit::Refuse { probe: true });
         assert_eq!(b.state(), BreakerState::HalfOpen);
-        assert_eq!(b.admit(), Admit::Refuse { probe: false }, "one probe at a time");
+        assert_eq!(
+            b.admit(),
+            Admit::Refuse { probe: false },
+            "one probe at a time"
+        );
         b.probe_failed();
         assert_eq!(b.state(), BreakerState::Open);
         std::thread::sleep(Duration::from_millis(30));

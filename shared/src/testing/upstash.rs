@@ -88,7 +88,10 @@ impl UpstashEmulator {
             tls_ca_file: None,
             cache_max_value_bytes: crate::kv::DEFAULT_CACHE_MAX_VALUE_BYTES,
             // An emulator forwards faithfully: it never skips its upstream.
-            breaker: crate::kv::BreakerConfig { failures: 0, ..Default::default() },
+            breaker: crate::kv::BreakerConfig {
+                failures: 0,
+                ..Default::default()
+            },
         };
         let kv = Kv::from_config(&config)?;
         let state = Arc::new(Emulator {

@@ -24,13 +24,19 @@ fn build(vars: &[(&str, String)]) -> Kv {
         .iter()
         .map(|(k, v)| ((*k).to_owned(), v.clone()))
         .collect();
-    all.extend(TIMEOUT_VARS.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    all.extend(
+        TIMEOUT_VARS
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
     all.push(("REDIS_KEY_PREFIX".into(), prefix.prefix.clone()));
     kv_from(&all)
 }
 
 async fn hanging_redis_costs_a_few_timeouts_then_none(server: &RedisServer, kv: &Kv) {
-    kv.set("k", b"v", None).await.expect("set while redis answers");
+    kv.set("k", b"v", None)
+        .await
+        .expect("set while redis answers");
     assert_eq!(kv.breaker_state(), BreakerState::Closed);
 
     server.pause().expect("SIGSTOP");
@@ -56,7 +62,10 @@ async fn hanging_redis_costs_a_few_timeouts_then_none(server: &RedisServer, kv: 
         (1..=4).contains(&slow),
         "{slow} calls waited for their timeout (expected the first few only)"
     );
-    assert!(fast.iter().all(|t| *t < Duration::from_millis(50)), "{fast:?}");
+    assert!(
+        fast.iter().all(|t| *t < Duration::from_millis(50)),
+        "{fast:?}"
+    );
     assert_ne!(kv.breaker_state(), BreakerState::Closed);
 
     server.resume().expect("SIGCONT");

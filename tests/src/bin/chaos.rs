@@ -83,7 +83,9 @@ impl Opts {
             let name = flag
                 .strip_prefix("--")
                 .with_context(|| format!("unexpected argument {flag}"))?;
-            let value = it.next().with_context(|| format!("--{name} needs a value"))?;
+            let value = it
+                .next()
+                .with_context(|| format!("--{name} needs a value"))?;
             map.insert(name.to_owned(), value.clone());
         }
         let get = |k: &str| map.get(k).cloned();
@@ -632,7 +634,11 @@ fn fuzz_seeds(dir: &std::path::Path) -> anyhow::Result<()> {
         write("sniff", name, pdf)?;
         // The first byte picks the planning mode.
         write("pdf_plan", name, &[[0u8].as_slice(), pdf].concat())?;
-        write("pdf_plan", &format!("ocr-{name}"), &[[1u8].as_slice(), pdf].concat())?;
+        write(
+            "pdf_plan",
+            &format!("ocr-{name}"),
+            &[[1u8].as_slice(), pdf].concat(),
+        )?;
     }
     // Multipart: the boundary on the first line, then the body.
     let png = &images[0].1;
@@ -658,25 +664,49 @@ fn fuzz_seeds(dir: &std::path::Path) -> anyhow::Result<()> {
     .iter()
     .enumerate()
     {
-        write("upstash_wire", &format!("answer-{i}"), &[b"\0".as_slice(), answer.as_bytes()].concat())?;
-        write("upstash_wire", &format!("plain-{i}"), &[b"\x02".as_slice(), answer.as_bytes()].concat())?;
+        write(
+            "upstash_wire",
+            &format!("answer-{i}"),
+            &[b"\0".as_slice(), answer.as_bytes()].concat(),
+        )?;
+        write(
+            "upstash_wire",
+            &format!("plain-{i}"),
+            &[b"\x02".as_slice(), answer.as_bytes()].concat(),
+        )?;
     }
-    write("upstash_wire", "set-binary", b"\x01SET\0key\0\xff\xfe\0PX\0100")?;
+    write(
+        "upstash_wire",
+        "set-binary",
+        b"\x01SET\0key\0\xff\xfe\0PX\0100",
+    )?;
     write("upstash_wire", "hset", b"\x01HSET\0h\0f\0\x80")?;
     // Tokens: a valid one (mode 0) and claims to sign (mode 1).
     let secret = "fuzz-secret-fuzz-secret-fuzz-secret-0123";
     let good = shared::auth::mint_hs256(secret, "user-1", Duration::from_secs(3600))?;
-    write("jwt", "valid", &[b"\0".as_slice(), good.as_bytes()].concat())?;
+    write(
+        "jwt",
+        "valid",
+        &[b"\0".as_slice(), good.as_bytes()].concat(),
+    )?;
     write("jwt", "garbage", b"\0eyJhbGciOiJub25lIn0.e30.")?;
     write(
         "jwt",
         "claims",
-        &[b"\x01".as_slice(), br#"{"sub":"u","exp":99999999999,"nbf":0,"sid":"s-1"}"#].concat(),
+        &[
+            b"\x01".as_slice(),
+            br#"{"sub":"u","exp":99999999999,"nbf":0,"sid":"s-1"}"#,
+        ]
+        .concat(),
     )?;
     write(
         "jwt",
         "claims-odd",
-        &[b"\x01".as_slice(), br#"{"sub":7,"exp":-1,"aud":["a"],"roles":{"x":1}}"#].concat(),
+        &[
+            b"\x01".as_slice(),
+            br#"{"sub":7,"exp":-1,"aud":["a"],"roles":{"x":1}}"#,
+        ]
+        .concat(),
     )?;
     Ok(())
 }
