@@ -15,6 +15,9 @@ fn limits() -> Limits {
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(pages) = shared::fuzzing::image_header(data, limits()) {
-        assert!(pages <= limits().max_pages.max(1), "{pages} pages passed the cap");
+        assert!(
+            pages <= limits().max_pages.max(1),
+            "{pages} pages passed the cap"
+        );
     }
 });

@@ -37,6 +37,10 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     if let Ok(file) = runtime().block_on(folio_ocr::upload::read_document(request, MAX)) {
-        assert!(file.len() <= MAX, "{} bytes passed a {MAX}-byte limit", file.len());
+        assert!(
+            file.len() <= MAX,
+            "{} bytes passed a {MAX}-byte limit",
+            file.len()
+        );
     }
 });

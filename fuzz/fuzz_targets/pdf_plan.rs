@@ -22,6 +22,9 @@ fuzz_target!(|data: &[u8]| {
     let outcome = shared::fuzzing::pdf_plan(pdf, limits(), first & 1 == 1)
         .expect("PDFium is not available: set PDFIUM_LIB_PATH");
     if let Ok(pages) = outcome {
-        assert!(pages >= 1 && pages <= limits().max_pages as usize, "{pages} pages");
+        assert!(
+            pages >= 1 && pages <= limits().max_pages as usize,
+            "{pages} pages"
+        );
     }
 });

@@ -678,7 +678,7 @@ fn fuzz_seeds(dir: &std::path::Path) -> anyhow::Result<()> {
     write(
         "upstash_wire",
         "set-binary",
-        b"\x01SET\0key\0\xff\xfe\0PX\0100",
+        b"\x01SET\x00key\x00\xff\xfe\x00PX\x00100",
     )?;
     write("upstash_wire", "hset", b"\x01HSET\0h\0f\0\x80")?;
     // Tokens: a valid one (mode 0) and claims to sign (mode 1).
