@@ -13,10 +13,12 @@ use crate::ocr::{Kind, Lang, Limits, OcrError, Options};
 pub fn default_limits() -> anyhow::Result<Limits> {
     let config = crate::config::Config::from_vars(
         crate::config::Function::Ocr,
-        [(
-            "DATABASE_URL".to_owned(),
-            "postgres://127.0.0.1/unused".to_owned(),
-        )],
+        [
+            ("DATABASE_URL", "postgres://127.0.0.1/unused"),
+            // The ocr function needs a token key to start; any will do here.
+            ("JWT_SECRET_KEY", "fuzz-secret-fuzz-secret-fuzz-secret-0123"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned())),
     )?;
     Ok(Limits::from(&config.ocr))
 }
