@@ -93,3 +93,14 @@ fi
 if [[ $(uname -m) == x86_64 ]]; then
   bash "$ROOT/scripts/fetch-compose.sh" >/dev/null
 fi
+
+# cargo-fuzz (libFuzzer) for scripts/fuzz.sh; it runs on the stable toolchain
+# with RUSTC_BOOTSTRAP=1. Built from crates.io once (a few minutes), then present.
+if ! command -v cargo-fuzz >/dev/null; then
+  if [[ ${FOLIO_NO_INSTALL:-} == 1 ]]; then
+    echo "install-deps: missing: cargo-fuzz" >&2
+    exit 1
+  fi
+  echo "install-deps: installing cargo-fuzz" >&2
+  cargo install --locked cargo-fuzz@0.13.2 >&2
+fi

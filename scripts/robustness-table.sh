@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Writes docs/robustness.md from a run of the third-party corpus test
+# Writes docs/corpora.md from a run of the third-party corpus test
 # (tests/e2e/corpora.rs): every file of the OCRmyPDF, pikepdf and pypdf test
 # resources posted to the real `ocr` binary, with its outcome and time.
 #   scripts/robustness-table.sh            run the test, then write the table
@@ -20,7 +20,7 @@ if [[ -z $tsv ]]; then
   FOLIO_ROBUSTNESS_OUT=$tsv cargo nextest run -p folio-e2e -E 'test(every_corpus_file)' >&2 || true
 fi
 [[ -s $tsv ]] || { echo "robustness-table: no outcomes in $tsv" >&2; exit 1; }
-python3 - "$tsv" > docs/robustness.md <<'PY'
+python3 - "$tsv" > docs/corpora.md <<'PY'
 import sys, collections
 lines = open(sys.argv[1]).read().splitlines()
 meta = dict(kv.split("=") for kv in lines[0].lstrip("# ").split())
@@ -29,7 +29,7 @@ outcome = lambda r: f"{r[2]} {r[3]}" if r[2] not in ("200", "202") else {"200": 
 counts = collections.Counter(outcome(r) for r in rows)
 by_corpus = collections.Counter(r[0].split("/")[0] for r in rows)
 checked = [r for r in rows if r[5]]
-print("# Robustness: third-party corpora\n")
+print("# Third-party corpora: every file's outcome\n")
 print("Every PDF and image in the test resources of the OCRmyPDF, pikepdf and pypdf source")
 print("distributions (pinned in `scripts/fetch-corpora.sh`, fetched and cached, never committed),")
 print("posted to the real `ocr` binary's `POST /v1/ocr` with default settings by")
@@ -51,4 +51,4 @@ print("| file | bytes | outcome | time ms | expected text |\n|---|---|---|---|--
 for r in rows:
     print(f"| `{r[0]}` | {r[1]} | {outcome(r)} | {r[4]} | {r[5]} |")
 PY
-echo "wrote docs/robustness.md from $tsv" >&2
+echo "wrote docs/corpora.md from $tsv" >&2

@@ -11,7 +11,8 @@
 #      when the image's inputs changed since the last run that passed).
 #
 # Extra arguments go to nextest (e.g. `scripts/test.sh -E 'test(ocr)'`).
-# FOLIO_SKIP_LINT=1 skips fmt and clippy; FOLIO_SKIP_IMAGE=1 skips the image leg.
+# FOLIO_SKIP_LINT=1 skips fmt and clippy; FOLIO_SKIP_IMAGE=1 skips the image leg;
+# FOLIO_SKIP_CHAOS=1 skips the short chaos run and the fuzz targets.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -55,6 +56,12 @@ cargo build --workspace --bins --locked
 # under ~/.cache/folio/image, so an unchanged image costs a hash of its inputs only.
 if [[ ${FOLIO_SKIP_IMAGE:-} != 1 ]]; then
   bash scripts/test-image.sh --if-changed
+fi
+# Chaos under load, short (its own Redis and Postgres; scripts/chaos.sh) and every fuzz
+# target for a bounded time (scripts/fuzz.sh); only for a whole-suite run.
+if [[ $# -eq 0 && ${FOLIO_SKIP_CHAOS:-} != 1 ]]; then
+  bash scripts/chaos.sh short
+  bash scripts/fuzz.sh
 fi
 cargo nextest run --workspace --locked --profile ci "$@"
 

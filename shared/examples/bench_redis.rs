@@ -109,6 +109,7 @@ fn redis_config(url: &str) -> RedisConfig {
         response_timeout: Duration::from_secs(2),
         tls_ca_file: None,
         cache_max_value_bytes: shared::kv::DEFAULT_CACHE_MAX_VALUE_BYTES,
+        breaker: shared::kv::BreakerConfig::default(),
     }
 }
 

@@ -42,6 +42,12 @@ pub struct RedisCheck {
     pub ok: bool,
     pub latency_ms: f64,
     pub backend: &'static str,
+    /// `closed` (calls reach Redis), `open` (they fail fast after Redis
+    /// stopped answering) or `half_open` (a background probe is out).
+    pub breaker: crate::kv::BreakerState,
+    /// How long the breaker has been open; absent while closed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub breaker_open_ms: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -170,6 +176,11 @@ async fn check_redis(state: &AppState, limit: Duration) -> RedisCheck {
         ok: error.is_none(),
         latency_ms,
         backend,
+        breaker: state.kv.breaker_state(),
+        breaker_open_ms: state
+            .kv
+            .breaker_open_for()
+            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
         error,
     }
 }

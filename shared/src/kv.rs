@@ -8,11 +8,12 @@
 //! Built on top: scripts (`script`), cache-aside (`cache`), counters and
 //! pub/sub notices (`counters`, `notify`).
 
+pub mod breaker;
 pub mod cache;
 pub mod counters;
 pub(crate) mod degraded;
 pub mod notify;
-mod rest;
+pub(crate) mod rest;
 pub mod script;
 mod tcp;
 mod tls;
@@ -25,6 +26,7 @@ use async_trait::async_trait;
 
 use crate::config::{RedisBackend, RedisConfig};
 
+pub use breaker::{BreakerConfig, BreakerState};
 pub use cache::{CacheStatus, Cached};
 pub use rest::RestTransport;
 pub use script::Script;
@@ -69,6 +71,7 @@ pub struct Kv {
     transport: Option<Arc<dyn Transport>>,
     prefix: Arc<str>,
     cache: Arc<cache::CacheState>,
+    breaker: Arc<breaker::Breaker>,
 }
 
 impl std::fmt::Debug for Kv {
@@ -98,6 +101,7 @@ impl Kv {
             transport,
             prefix: config.key_prefix.clone().into(),
             cache: Arc::new(cache::CacheState::new(config.cache_max_value_bytes)),
+            breaker: Arc::new(breaker::Breaker::new(config.breaker)),
         })
     }
 
@@ -107,6 +111,7 @@ impl Kv {
             transport: Some(transport),
             prefix: prefix.into(),
             cache: Arc::new(cache::CacheState::new(DEFAULT_CACHE_MAX_VALUE_BYTES)),
+            breaker: Arc::new(breaker::Breaker::new(BreakerConfig::default())),
         }
     }
 
@@ -117,6 +122,7 @@ impl Kv {
             transport: None,
             prefix: "".into(),
             cache: Arc::new(cache::CacheState::new(DEFAULT_CACHE_MAX_VALUE_BYTES)),
+            breaker: Arc::new(breaker::Breaker::new(BreakerConfig::default())),
         }
     }
 
@@ -124,6 +130,23 @@ impl Kv {
     pub fn with_cache_max_value_bytes(mut self, max: usize) -> Kv {
         self.cache = Arc::new(cache::CacheState::new(max));
         self
+    }
+
+    /// The same handle with another breaker tuning (fresh, closed).
+    pub fn with_breaker(mut self, config: BreakerConfig) -> Kv {
+        self.breaker = Arc::new(breaker::Breaker::new(config));
+        self
+    }
+
+    /// Whether calls currently reach Redis (`closed`) or fail fast (`open`,
+    /// `half_open` while a background probe is out).
+    pub fn breaker_state(&self) -> BreakerState {
+        self.breaker.state()
+    }
+
+    /// How long the breaker has been open; `None` while closed.
+    pub fn breaker_open_for(&self) -> Option<Duration> {
+        self.breaker.open_for()
     }
 
     pub fn backend(&self) -> &'static str {
@@ -154,7 +177,16 @@ impl Kv {
         if cmds.is_empty() {
             return Ok(Vec::new());
         }
-        self.transport()?.pipeline(cmds, atomic).await
+        let transport = self.transport()?;
+        if let breaker::Admit::Refuse { probe } = self.breaker.admit() {
+            if probe {
+                self.breaker.probe(Arc::clone(transport));
+            }
+            return Err(self.breaker.refusal());
+        }
+        let outcome = transport.pipeline(cmds, atomic).await;
+        self.breaker.record(&outcome);
+        outcome
     }
 
     /// One command (already prefixed).

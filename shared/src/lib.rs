@@ -7,6 +7,8 @@ pub mod db;
 pub mod error;
 pub mod fetch;
 pub mod flags;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod health;
 pub mod jobs;
 pub mod kv;

@@ -6,7 +6,7 @@
 //! corpus's own tests name a file's text, the answer must contain it.
 //!
 //! With `FOLIO_ROBUSTNESS_OUT=file.tsv` the outcomes are written there
-//! (`scripts/robustness-table.sh` turns them into docs/robustness.md).
+//! (`scripts/robustness-table.sh` turns them into docs/corpora.md).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

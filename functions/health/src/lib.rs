@@ -34,5 +34,13 @@ pub fn router(state: AppState) -> Router {
 )]
 async fn get_readiness(State(state): State<AppState>) -> impl IntoResponse {
     let (status, body) = shared::health::readiness(&state).await;
-    (status, [("cache-control", "no-store")], Json(body))
+    let mut response = (status, [("cache-control", "no-store")], Json(body)).into_response();
+    // "down" (Postgres unreachable): say when to look again, like every 503.
+    if status == axum::http::StatusCode::SERVICE_UNAVAILABLE {
+        response.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from_static("1"),
+        );
+    }
+    response
 }

@@ -8,7 +8,8 @@ mod documents;
 mod jobs;
 mod params;
 mod recognise;
-mod upload;
+#[doc(hidden)]
+pub mod upload;
 mod webhooks;
 
 use axum::Router;

@@ -20,6 +20,8 @@ pub struct RedisConfig {
     pub tls_ca_file: Option<String>,
     /// Largest serialized value cache-aside writes; bigger ones are served, not cached.
     pub cache_max_value_bytes: usize,
+    /// When a Redis that does not answer is skipped (see `kv::breaker`).
+    pub breaker: crate::kv::BreakerConfig,
 }
 
 /// Per-minute limits per caller and route family (0 switches a family's limit off).
@@ -107,5 +109,22 @@ pub(super) fn redis_config(env: &mut Env, allow_insecure_transport: bool) -> Red
         response_timeout: env.seconds_or("REDIS_RESPONSE_TIMEOUT_SECS", 1.0),
         tls_ca_file: env.string("REDIS_TLS_CA_FILE"),
         cache_max_value_bytes: env.parse_or("REDIS_CACHE_MAX_VALUE_BYTES", 1024 * 1024),
+        breaker: breaker_config(env),
     }
+}
+
+fn breaker_config(env: &mut Env) -> crate::kv::BreakerConfig {
+    let defaults = crate::kv::BreakerConfig::default();
+    let failures = env.parse_or("REDIS_BREAKER_FAILURES", defaults.failures);
+    let cooldown = env.seconds_or(
+        "REDIS_BREAKER_COOLDOWN_SECS",
+        defaults.cooldown.as_secs_f64(),
+    );
+    if cooldown.is_zero() || cooldown > Duration::from_secs(60) {
+        env.invalid(
+            "REDIS_BREAKER_COOLDOWN_SECS",
+            "must be more than 0 and at most 60 seconds",
+        );
+    }
+    crate::kv::BreakerConfig { failures, cooldown }
 }

@@ -6,7 +6,7 @@
 //! Batches are resent, with backoff, only when the request never left
 //! (connection failed) or every command in it is idempotent.
 
-pub(super) mod wire;
+pub(crate) mod wire;
 
 use std::sync::Mutex;
 use std::time::Duration;

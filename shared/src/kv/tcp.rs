@@ -98,8 +98,10 @@ impl Transport for TcpTransport {
         let values = match self.send(cmds, atomic).await {
             Ok(values) => values,
             // The manager reconnects in the background after a drop, but the
-            // command that met the dead socket fails: send it once more.
-            Err(e) if e.is_connection_dropped() || e.is_io_error() => {
+            // command that met the dead socket fails: send it once more. Not
+            // after a timeout: a server that does not answer would only cost
+            // the caller a second timeout (the breaker counts it instead).
+            Err(e) if !e.is_timeout() && (e.is_connection_dropped() || e.is_io_error()) => {
                 tracing::debug!(error = %describe(&e), "redis connection dropped; retrying once");
                 self.send(cmds, atomic).await.map_err(into_kv_error)?
             }

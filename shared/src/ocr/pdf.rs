@@ -173,6 +173,14 @@ pub(crate) fn plan(
             height: height as u32,
         });
     }
+    // PDFium counts the page tree's leaves but may fail to load some of them
+    // (found by fuzzing: a page count with no loadable page at all).
+    if plans.len() != count as usize {
+        return Err(OcrError::BrokenPdf(format!(
+            "page {} of {count} could not be read",
+            plans.len() + 1
+        )));
+    }
     Ok(plans)
 }
 

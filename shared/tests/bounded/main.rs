@@ -128,3 +128,34 @@ fn a_zero_or_unreadable_time_limit_is_a_configuration_error() {
         );
     }
 }
+
+/// Inputs the fuzzers found (`fuzz/regressions/<target>-*`), replayed on every
+/// run: planning a PDF either refuses it or plans at least one page.
+#[test]
+fn pdf_planning_regressions_from_fuzzing_stay_fixed() {
+    let limits = shared::fuzzing::default_limits().expect("default limits");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/regressions");
+    let mut replayed = 0;
+    for entry in std::fs::read_dir(&dir).expect("fuzz/regressions") {
+        let path = entry.expect("entry").path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if !name.starts_with("pdf_plan-") {
+            continue;
+        }
+        let data = std::fs::read(&path).expect("read the input");
+        // As in the target: the first byte picks forced OCR.
+        let Some((&first, pdf)) = data.split_first() else {
+            continue;
+        };
+        let outcome = shared::fuzzing::pdf_plan(pdf, limits, first & 1 == 1)
+            .expect("PDFium is available (PDFIUM_LIB_PATH)");
+        if let Ok(pages) = outcome {
+            assert!(pages >= 1, "{name}: planned {pages} pages and no error");
+        }
+        replayed += 1;
+    }
+    assert!(replayed > 0, "no pdf_plan regressions in {}", dir.display());
+}

@@ -4,6 +4,7 @@
 //! built on it: cache-aside, the rate limiter, counters and notices, and the
 //! degraded answers when Redis dies mid-run.
 
+mod breaker;
 mod cache;
 mod contract;
 mod degraded;

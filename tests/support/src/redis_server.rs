@@ -124,6 +124,30 @@ impl RedisServer {
         self.wait_until_listening()
     }
 
+    /// Stops the process (SIGSTOP): connections are still accepted by the
+    /// kernel, nothing is ever answered, like a hung or swapping server.
+    pub fn pause(&self) -> anyhow::Result<()> {
+        self.signal("-STOP")
+    }
+
+    /// Lets a paused server run again (SIGCONT).
+    pub fn resume(&self) -> anyhow::Result<()> {
+        self.signal("-CONT")
+    }
+
+    fn signal(&self, which: &str) -> anyhow::Result<()> {
+        let child = self
+            .child
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("redis-server is not running"))?;
+        let status = Command::new("kill")
+            .arg(which)
+            .arg(child.id().to_string())
+            .status()?;
+        anyhow::ensure!(status.success(), "kill {which} failed: {status}");
+        Ok(())
+    }
+
     pub fn dir(&self) -> &Path {
         &self.dir
     }
@@ -131,6 +155,8 @@ impl RedisServer {
 
 impl Drop for RedisServer {
     fn drop(&mut self) {
+        // A paused server must run again to die of SIGKILL promptly everywhere.
+        let _ = self.resume();
         self.kill();
         let _ = std::fs::remove_dir_all(&self.dir);
     }

@@ -87,6 +87,11 @@ impl UpstashEmulator {
             response_timeout: Duration::from_secs(2),
             tls_ca_file: None,
             cache_max_value_bytes: shared::kv::DEFAULT_CACHE_MAX_VALUE_BYTES,
+            // An emulator forwards faithfully: it never skips its upstream.
+            breaker: shared::kv::BreakerConfig {
+                failures: 0,
+                ..Default::default()
+            },
         };
         let kv = Kv::from_config(&config)?;
         let state = Arc::new(Emulator {

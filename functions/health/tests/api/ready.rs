@@ -53,6 +53,10 @@ async fn postgres_down_is_503_down_and_redis_down_is_200_degraded_within_two_sec
         started.elapsed()
     );
     assert_eq!(r.status, 503);
+    assert_eq!(
+        r.headers.get("retry-after").and_then(|v| v.to_str().ok()),
+        Some("1")
+    );
     assert_eq!(r.json["status"], "down");
     assert_eq!(r.json["checks"]["postgres"]["ok"], false);
     assert_no_secrets(&r.bytes);
@@ -106,4 +110,52 @@ async fn a_hanging_postgres_is_cut_off_by_the_readiness_timeout() {
         started.elapsed()
     );
     assert_eq!(r.status, 503);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_redis_opens_the_breaker_and_readiness_says_so_at_once() {
+    let server = folio_testing::redis_server::RedisServer::start().expect("redis-server");
+    let url = server.url();
+    let app = app(&[
+        ("REDIS_URL", url.as_str()),
+        ("REDIS_RESPONSE_TIMEOUT_SECS", "0.3"),
+        ("REDIS_BREAKER_FAILURES", "2"),
+        ("REDIS_BREAKER_COOLDOWN_SECS", "0.5"),
+    ])
+    .await;
+    let r = app.get("/health/ready", None).await;
+    assert_eq!(r.json["checks"]["redis"]["breaker"], "closed", "{}", r.json);
+
+    server.pause().expect("SIGSTOP");
+    for _ in 0..2 {
+        let r = app.get("/health/ready", None).await;
+        assert_eq!(r.json["status"], "degraded", "{}", r.json);
+    }
+    let started = Instant::now();
+    let r = app.get("/health/ready", None).await;
+    assert!(
+        started.elapsed() < Duration::from_millis(300),
+        "an open breaker answers without waiting: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json["status"], "degraded");
+    let redis = &r.json["checks"]["redis"];
+    assert_eq!(redis["ok"], false, "{redis}");
+    assert_ne!(redis["breaker"], "closed", "{redis}");
+    assert!(redis["breaker_open_ms"].as_u64().is_some(), "{redis}");
+    assert_no_secrets(&r.bytes);
+
+    server.resume().expect("SIGCONT");
+    let resumed = Instant::now();
+    loop {
+        let r = app.get("/health/ready", None).await;
+        if r.json["checks"]["redis"]["ok"] == true {
+            assert_eq!(r.json["checks"]["redis"]["breaker"], "closed");
+            assert!(r.json["checks"]["redis"].get("breaker_open_ms").is_none());
+            break;
+        }
+        assert!(resumed.elapsed() < Duration::from_secs(5), "{}", r.json);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

@@ -53,7 +53,7 @@ return redis.call(unpack(words))
 
 /// The JSON array for one command; an error for a binary command whose keys
 /// this module cannot name, or a key that is not UTF-8.
-pub(super) fn encode(cmd: &Cmd) -> Result<Vec<String>, KvError> {
+pub(crate) fn encode(cmd: &Cmd) -> Result<Vec<String>, KvError> {
     let mut plain = Vec::with_capacity(cmd.args.len());
     for arg in &cmd.args {
         match std::str::from_utf8(arg) {
@@ -124,7 +124,7 @@ fn encode_binary(cmd: &Cmd) -> Result<Vec<String>, KvError> {
 }
 
 /// One `{"result": …}` / `{"error": …}` object.
-pub(super) fn entry(value: Value, base64: bool) -> Result<Reply, KvError> {
+pub(crate) fn entry(value: Value, base64: bool) -> Result<Reply, KvError> {
     match value {
         Value::Object(mut map) => {
             if let Some(error) = map.remove("error") {
@@ -147,7 +147,7 @@ pub(super) fn entry(value: Value, base64: bool) -> Result<Reply, KvError> {
 
 /// A result value. Upstash leaves `OK` bare; serverless-redis-http encodes it
 /// like any string: both become `OK`.
-pub(super) fn reply(value: Value, base64: bool) -> Result<Reply, KvError> {
+pub(crate) fn reply(value: Value, base64: bool) -> Result<Reply, KvError> {
     Ok(match value {
         Value::Null => Reply::Nil,
         Value::Bool(b) => Reply::Int(i64::from(b)),
