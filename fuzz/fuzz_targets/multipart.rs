@@ -36,11 +36,11 @@ fuzz_target!(|data: &[u8]| {
     else {
         return;
     };
-    if let Ok(file) = runtime().block_on(folio_ocr::upload::read_document(request, MAX)) {
+    if let Ok(upload) = runtime().block_on(folio_ocr::upload::read_document(request, MAX)) {
         assert!(
-            file.len() <= MAX,
+            upload.bytes.len() <= MAX,
             "{} bytes passed a {MAX}-byte limit",
-            file.len()
+            upload.bytes.len()
         );
     }
 });
