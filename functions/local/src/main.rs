@@ -205,6 +205,134 @@ mod tests {
         }
     }
 
+    /// The HTTP API routes of `infra/aws/template.yaml`, as
+    /// `(function resource, method, path)`. The template's own line shape
+    /// (`Properties: {ApiId: …, Path: …, Method: …}`) is what is read.
+    fn template_routes() -> Vec<(String, String, String)> {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../infra/aws/template.yaml");
+        let text = std::fs::read_to_string(path).expect("infra/aws/template.yaml");
+        let mut resource = String::new();
+        let mut out = Vec::new();
+        for line in text.lines() {
+            // A resource is a key indented by exactly two spaces.
+            if line.starts_with("  ") && !line.starts_with("   ") && line.trim_end().ends_with(':')
+            {
+                resource = line.trim().trim_end_matches(':').to_owned();
+            }
+            let Some(props) = line
+                .trim()
+                .strip_prefix("Properties: {ApiId: !Ref FolioApi,")
+            else {
+                continue;
+            };
+            let field = |name: &str| {
+                props
+                    .split(',')
+                    .find_map(|f| f.trim().trim_end_matches('}').strip_prefix(name))
+                    .map(|v| v.trim().trim_matches('"').to_owned())
+                    .unwrap_or_else(|| panic!("{name} in {line}"))
+            };
+            out.push((resource.clone(), field("Method:"), field("Path:")));
+        }
+        out
+    }
+
+    /// The route API Gateway's HTTP API picks for a path: an exact route
+    /// first, else the greedy `{proxy+}` route with the longest prefix.
+    fn route_for<'a>(
+        routes: &'a [(String, String, String)],
+        path: &str,
+    ) -> Option<&'a (String, String, String)> {
+        routes.iter().find(|(_, _, p)| p == path).or_else(|| {
+            routes
+                .iter()
+                .filter_map(|r| {
+                    let prefix = r.2.strip_suffix("{proxy+}")?;
+                    (path.starts_with(prefix) && path.len() > prefix.len())
+                        .then_some((prefix.len(), r))
+                })
+                .max_by_key(|(len, _)| *len)
+                .map(|(_, r)| r)
+        })
+    }
+
+    /// Every operation the deployed `health`, `ocr` and `quiz` functions
+    /// document is routed by the SAM template's HTTP API to a function that
+    /// serves it, and every route of the template reaches an operation.
+    /// worker-tick is not on the HTTP API (its schedule invokes it directly).
+    #[tokio::test]
+    async fn the_sam_template_routes_every_documented_operation() {
+        let routes = template_routes();
+        assert!(
+            routes.len() >= 8,
+            "routes read from the template: {routes:?}"
+        );
+        let mut served = std::collections::HashMap::new();
+        for (resource, function) in [
+            ("HealthFunction", Function::Health),
+            ("OcrFunction", Function::Ocr),
+            ("QuizFunction", Function::Quiz),
+        ] {
+            // As deployed: DOCS_ENABLED is off outside folio-local.
+            let state = state_with(function, &[]);
+            let doc = match function {
+                Function::Health => {
+                    shared::assemble(
+                        state.clone(),
+                        folio_health::router(state),
+                        folio_health::openapi(),
+                    )
+                    .1
+                }
+                Function::Ocr => {
+                    shared::assemble(
+                        state.clone(),
+                        folio_ocr::router(state),
+                        folio_ocr::openapi(),
+                    )
+                    .1
+                }
+                _ => {
+                    shared::assemble(
+                        state.clone(),
+                        folio_quiz::router(state),
+                        folio_quiz::openapi(),
+                    )
+                    .1
+                }
+            };
+            served.insert(resource, documented_operations(&doc));
+        }
+        let mut unrouted = Vec::new();
+        let mut used = std::collections::HashSet::new();
+        for (resource, operations) in &served {
+            for (method, path) in operations {
+                match route_for(&routes, path) {
+                    Some(route @ (target, route_method, _))
+                        if (route_method == "ANY" || route_method == method)
+                            && served[target.as_str()]
+                                .contains(&(method.clone(), path.clone())) =>
+                    {
+                        used.insert(route.clone());
+                    }
+                    other => unrouted.push(format!("{resource}: {method} {path} → {other:?}")),
+                }
+            }
+        }
+        assert!(
+            unrouted.is_empty(),
+            "operations the HTTP API would not bring to a function serving them \
+             (add an HttpApi event in infra/aws/template.yaml):\n{}",
+            unrouted.join("\n")
+        );
+        let stale: Vec<_> = routes.iter().filter(|r| !used.contains(*r)).collect();
+        assert!(
+            stale.is_empty(),
+            "routes that reach no documented operation: {stale:?}"
+        );
+    }
+
     async fn get(router: &axum::Router, path: &str) -> (u16, axum::http::HeaderMap, Vec<u8>) {
         use http_body_util::BodyExt;
         use tower::ServiceExt;
