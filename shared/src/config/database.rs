@@ -22,6 +22,9 @@ pub struct DatabaseConfig {
     /// and session poolers only: a transaction pooler gets unnamed ones).
     pub statement_cache_capacity: usize,
     pub connect_timeout: Duration,
+    /// How long a request waits for a connection (`DATABASE_ACQUIRE_TIMEOUT_SECS`,
+    /// 3 s): while Postgres is down every waiting request answers 503 at this
+    /// point, so it stays well under the 5 s a caller should ever wait for one.
     pub acquire_timeout: Duration,
     pub allow_insecure_transport: bool,
 }
@@ -105,7 +108,7 @@ pub(super) fn database_config(env: &mut Env, allow_insecure_transport: bool) -> 
         max_connections: env.parse_or("DATABASE_MAX_CONNECTIONS", 5),
         statement_cache_capacity: env.parse_or("DATABASE_STATEMENT_CACHE_CAPACITY", 100),
         connect_timeout: env.seconds_or("DATABASE_CONNECT_TIMEOUT_SECS", 5.0),
-        acquire_timeout: env.seconds_or("DATABASE_ACQUIRE_TIMEOUT_SECS", 5.0),
+        acquire_timeout: env.seconds_or("DATABASE_ACQUIRE_TIMEOUT_SECS", 3.0),
         allow_insecure_transport,
     }
 }
