@@ -91,7 +91,7 @@ for run in $(seq 1 "$RUNS"); do
 done
 
 printf '\nMachine: %s, %s cores, load average %s; %s; %s\n\n' \
-  "$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)" "$(nproc)" \
+  "$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)" "$(nproc --all)" \
   "$(cut -d' ' -f1-3 /proc/loadavg)" "$(tesseract --version 2>&1 | head -1)" "$(pdftoppm -v 2>&1 | head -1)"
 printf '| document | pages | folio CPU-s/page | sizing off | CLI | folio CER | sizing off | CLI | folio peak RSS | CLI peak RSS |\n'
 printf '|---|---|---|---|---|---|---|---|---|---|\n'
