@@ -109,28 +109,5 @@ async fn the_local_gateway_serves_every_function_on_one_port_and_runs_the_ticker
     assert_eq!(r.status(), 200);
 
     // The ticker inside runs queued jobs without any trigger from outside.
-    let mut conn = world.db.pool.acquire().await.expect("connection");
-    let job = shared::jobs::NewJob::new("noop", serde_json::json!({}));
-    let id = shared::jobs::enqueue(&mut conn, &job)
-        .await
-        .expect("enqueue")
-        .id;
-    drop(conn);
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let status: String = sqlx::query_scalar("SELECT status FROM jobs WHERE id = $1")
-            .bind(id)
-            .fetch_one(&world.db.pool)
-            .await
-            .expect("job row");
-        if status == "succeeded" {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "job still {status}; log:\n{}",
-            local.output()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    folio_e2e::noop_job_runs(&world.db.pool, &local).await;
 }

@@ -134,32 +134,10 @@ async fn metrics_move_under_load_and_gcp_lines_and_quiet_ticks_come_from_the_rea
     assert_eq!(r.status(), 200);
 
     // A job for the ticker: a tick with work logs at INFO.
-    let mut conn = world.db.pool.acquire().await.expect("connection");
-    let job = shared::jobs::NewJob::new("noop", json!({}));
-    let id = shared::jobs::enqueue(&mut conn, &job)
-        .await
-        .expect("enqueue")
-        .id;
-    drop(conn);
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let status: String = sqlx::query_scalar("SELECT status FROM jobs WHERE id = $1")
-            .bind(id)
-            .fetch_one(&world.db.pool)
-            .await
-            .expect("job row");
-        if status == "succeeded" {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "job {status}:\n{}",
-            local.output()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    folio_e2e::noop_job_runs(&world.db.pool, &local).await;
 
     // The tick logs its summary after writing the job's outcome.
+    let deadline = Instant::now() + Duration::from_secs(15);
     while !local.output().contains("\"tick finished\"") {
         assert!(
             Instant::now() < deadline,

@@ -22,6 +22,16 @@ fn kill(pid: u32) {
         .status();
 }
 
+/// Posts a PDF that takes PDFium minutes to draw (forms nested 7 deep, 10 each).
+async fn post_slow_pdf(base: String) -> (u16, serde_json::Value, Duration) {
+    post(
+        &base,
+        "/v1/ocr?force_ocr=true",
+        hostile_pdf::nested_forms(7, 10),
+    )
+    .await
+}
+
 async fn post(base: &str, path: &str, body: Vec<u8>) -> (u16, serde_json::Value, Duration) {
     let sent = Instant::now();
     let answer = reqwest::Client::new()
@@ -59,17 +69,7 @@ async fn a_slow_pdf_holds_up_only_its_own_worker_and_is_killed_at_its_time_limit
     assert!(children(ocr.child.id()).is_empty(), "workers start lazily");
     let base = ocr.url("");
 
-    let slow = tokio::spawn({
-        let base = base.clone();
-        async move {
-            post(
-                &base,
-                "/v1/ocr?force_ocr=true",
-                hostile_pdf::nested_forms(7, 10),
-            )
-            .await
-        }
-    });
+    let slow = tokio::spawn(post_slow_pdf(base.clone()));
     tokio::time::sleep(Duration::from_millis(500)).await;
     for n in 0..3 {
         let (status, json, took) = post(&base, "/v1/ocr", small_pdf(n)).await;
@@ -113,17 +113,7 @@ async fn a_pdf_worker_that_dies_idle_or_busy_costs_at_most_its_document() {
     let (status, json, _) = post(&base, "/v1/ocr", small_pdf(21)).await;
     assert_eq!(status, 200, "after the idle workers died: {json}");
 
-    let slow = tokio::spawn({
-        let base = base.clone();
-        async move {
-            post(
-                &base,
-                "/v1/ocr?force_ocr=true",
-                hostile_pdf::nested_forms(7, 10),
-            )
-            .await
-        }
-    });
+    let slow = tokio::spawn(post_slow_pdf(base.clone()));
     // The slow document's worker is busy rendering by now: kill it.
     tokio::time::sleep(Duration::from_millis(1000)).await;
     let busy = children(pid);

@@ -29,6 +29,35 @@ pub fn binary(name: &str) -> PathBuf {
     path
 }
 
+/// Enqueues a `noop` job and waits (15 s at most) for `server`'s built-in
+/// ticker to run it; panics with the server's log otherwise.
+pub async fn noop_job_runs(pool: &sqlx::PgPool, server: &Running) {
+    let mut conn = pool.acquire().await.expect("connection");
+    let job = shared::jobs::NewJob::new("noop", serde_json::json!({}));
+    let id = shared::jobs::enqueue(&mut conn, &job)
+        .await
+        .expect("enqueue")
+        .id;
+    drop(conn);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let status: String = sqlx::query_scalar("SELECT status FROM jobs WHERE id = $1")
+            .bind(id)
+            .fetch_one(pool)
+            .await
+            .expect("job row");
+        if status == "succeeded" {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "job still {status}; log:\n{}",
+            server.output()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// A port nothing listens on right now.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
